@@ -1,0 +1,89 @@
+// Lint rules for the whole workspace. The module-boundary rules are the architecture
+// written as code: see docs/adr/0001-workspace-shape.md.
+import nx from '@nx/eslint-plugin';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Third-party clients and the one lib that may import each (STYLE.md: "each client, one lib"). */
+const OWNED_CLIENTS = {
+  'client:kafkajs': ['kafkajs'],
+  'client:typeorm': ['typeorm', 'pg', 'pg-*'],
+  'client:ioredis': ['ioredis'],
+  'client:minio': ['minio'],
+  'client:opossum': ['opossum'],
+  'client:otel-sdk': [
+    '@opentelemetry/sdk-*',
+    '@opentelemetry/exporter-*',
+    '@opentelemetry/resources',
+    'pino',
+  ],
+};
+const allOwned = Object.values(OWNED_CLIENTS).flat();
+const bannedExcept = (tag) => allOwned.filter((p) => !(OWNED_CLIENTS[tag] ?? []).includes(p));
+
+export default tseslint.config(
+  { ignores: ['**/node_modules', '**/dist', '.nx', '.local', '.reports', 'tools/**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
+      'no-console': 'error',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          banTransitiveDependencies: true,
+          checkDynamicDependenciesExceptions: [],
+          depConstraints: [
+            // Layers: apps compose runtime, data and contracts; libs never reach up.
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:runtime',
+              onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:data',
+              onlyDependOnLibsWithTags: ['type:data', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:contracts',
+              onlyDependOnLibsWithTags: ['type:contracts'],
+              allowedExternalImports: ['zod'],
+            },
+            {
+              sourceTag: 'type:util',
+              onlyDependOnLibsWithTags: ['type:util'],
+              allowedExternalImports: ['zod'],
+            },
+            // Client ownership: every project carries exactly one client:* tag.
+            ...Object.keys(OWNED_CLIENTS).map((tag) => ({
+              sourceTag: tag,
+              bannedExternalImports: bannedExcept(tag),
+            })),
+            { sourceTag: 'client:none', bannedExternalImports: allOwned },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Tests and tools may print; the CLI entry points of tools are scripts.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'tools/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

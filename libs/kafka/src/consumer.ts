@@ -1,0 +1,465 @@
+import { type DlqReason, dlqTopicOf, FleetHeaders, retryTopicOf, type TopicContract } from '@fleet/contracts';
+import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
+import { type Registry } from 'prom-client';
+import { backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff';
+import { classifyHandlerError, errorCodeOf, errorMessageOf } from './errors';
+import { type RuntimeLogger } from './logger';
+import { kafkaMetrics, type KafkaMetrics } from './metrics';
+import { type FleetProducer } from './producer';
+import { recordFailure, withConsumerSpan } from './tracing';
+
+/** What a handler knows about the message besides its validated value. */
+export interface MessageContext {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Readonly<Record<string, string>>;
+  /** The `x-event-id` header, when the producer set one (the outbox always does). */
+  eventId: string | undefined;
+  /** 1 for the first delivery, 2 for the first retry, … */
+  attempt: number;
+}
+
+export type MessageHandler<T> = (value: T, context: MessageContext) => Promise<void>;
+
+export interface Subscription<T> {
+  contract: TopicContract<T>;
+  handler: MessageHandler<T>;
+}
+
+/** Typed helper so each subscription keeps its own payload type inside a mixed list. */
+export function subscribe<T>(contract: TopicContract<T>, handler: MessageHandler<T>): Subscription<unknown> {
+  return { contract, handler } as Subscription<unknown>;
+}
+
+export interface FleetConsumerOptions {
+  /** Consumer group; its retry companion is `${groupId}.retry`. */
+  groupId: string;
+  subscriptions: ReadonlyArray<Subscription<unknown>>;
+  /** Used to write `.retry` and `.dlq` records; must be connected before `start()`. */
+  producer: FleetProducer;
+  registry: Registry;
+  logger: RuntimeLogger;
+  /** @defaultValue {@link DEFAULT_RETRY_POLICY} */
+  retry?: Partial<RetryPolicy>;
+  /** Broker evicts a member it has not heard from for this long. @defaultValue 30000 */
+  sessionTimeoutMs?: number;
+  /** Heartbeats are sent this often, also while a handler runs. @defaultValue 3000 */
+  heartbeatIntervalMs?: number;
+  /** Partitions handled in parallel by one process; order within a partition always holds. @defaultValue 1 */
+  partitionsConsumedConcurrently?: number;
+  /** Resolved offsets are committed at least this often (and at every batch end and stop). @defaultValue 1000 */
+  autoCommitIntervalMs?: number;
+  /**
+   * Called when a handler throws a programmer error. The message is not committed. The default
+   * logs at fatal level and exits the process with code 70 (EX_SOFTWARE): a bug must be loud,
+   * and a restart after the fix redelivers the message.
+   */
+  onFatalError?: (error: unknown, context: MessageContext) => void;
+}
+
+type Outcome = 'done' | 'stop';
+
+interface Delivery {
+  contract: TopicContract<unknown>;
+  handler: MessageHandler<unknown>;
+  attempt: number;
+  originalTopic: string;
+  originalPartition: number;
+  originalOffset: string;
+  firstFailureAt: string | undefined;
+}
+
+/** Headers the runtime adds on `.retry` records; stripped before a record moves on to the DLQ. */
+const RETRY_HEADERS = new Set<string>([
+  FleetHeaders.retryGroup,
+  FleetHeaders.retryAttempt,
+  FleetHeaders.retryDueAt,
+  FleetHeaders.lastError,
+]);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A consumer group with one explicit outcome for every message:
+ *
+ * - handler succeeds → offset committed;
+ * - value empty, not JSON, or not matching the contract → `.dlq` at once;
+ * - handler throws a non-retriable error → `.dlq` at once;
+ * - handler throws a retriable error → the record goes to `<topic>.retry` with a due time and the
+ *   partition moves on; a companion consumer (`<group>.retry`) re-runs it when due, until
+ *   `maxAttempts`, then `.dlq`. Only the failed message is reordered relative to its key;
+ * - handler throws a programmer error → {@link FleetConsumerOptions.onFatalError}, nothing committed.
+ *
+ * Heartbeats keep flowing while a handler runs (KafkaJS only sends them between messages), so a
+ * handler longer than the session timeout does not get its member evicted.
+ */
+export class FleetConsumer {
+  private readonly main: Consumer;
+  private readonly retryConsumer: Consumer;
+  private readonly policy: RetryPolicy;
+  private readonly metrics: KafkaMetrics;
+  private readonly byTopic: Map<string, Subscription<unknown>>;
+  private readonly heartbeatIntervalMs: number;
+  private readonly onFatalError: (error: unknown, context: MessageContext) => void;
+  private started = false;
+  private stopping = false;
+  private fatal = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: FleetConsumerOptions,
+  ) {
+    if (options.subscriptions.length === 0) throw new Error('FleetConsumer needs at least one subscription');
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.metrics = kafkaMetrics(options.registry);
+    this.byTopic = new Map(options.subscriptions.map((s) => [s.contract.name, s]));
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000;
+    this.onFatalError =
+      options.onFatalError ??
+      ((error, context) => {
+        options.logger.fatal(
+          { err: error, topic: context.topic, partition: context.partition, offset: context.offset },
+          'programmer error in message handler; exiting without committing the message',
+        );
+        process.exit(70);
+      });
+    const common = {
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+    };
+    this.main = kafka.consumer({ groupId: options.groupId, ...common });
+    this.retryConsumer = kafka.consumer({ groupId: `${options.groupId}.retry`, ...common });
+    for (const consumer of [this.main, this.retryConsumer]) {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        this.metrics.rebalances.inc({ group: event.payload.groupId });
+        options.logger.info(
+          {
+            group: event.payload.groupId,
+            memberId: event.payload.memberId,
+            assignment: event.payload.memberAssignment,
+          },
+          'joined consumer group',
+        );
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        options.logger.error(
+          { group: event.payload.groupId, err: event.payload.error, restart: event.payload.restart },
+          'consumer crashed',
+        );
+      });
+    }
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  /** Joins both groups and starts consuming; resolves once both have joined. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const topics = [...this.byTopic.keys()];
+    const run = (consumer: Consumer, retryMode: boolean) =>
+      consumer.run({
+        autoCommit: true,
+        autoCommitInterval: this.options.autoCommitIntervalMs ?? 1_000,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: (payload) => this.handleBatch(payload, retryMode),
+      });
+    const joined = (consumer: Consumer) =>
+      new Promise<void>((resolve) => {
+        const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+          off();
+          resolve();
+        });
+      });
+    await Promise.all([this.main.connect(), this.retryConsumer.connect()]);
+    // New groups start at the earliest offset: a message written before the first deploy is work too.
+    await this.main.subscribe({ topics, fromBeginning: true });
+    await this.retryConsumer.subscribe({ topics: topics.map(retryTopicOf), fromBeginning: true });
+    const bothJoined = Promise.all([joined(this.main), joined(this.retryConsumer)]);
+    await Promise.all([run(this.main, false), run(this.retryConsumer, true)]);
+    await bothJoined;
+  }
+
+  /**
+   * Stops fetching, lets the in-flight message finish, commits what was handled and leaves the group.
+   * Messages fetched but not started are not committed: the next member of the group gets them.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([this.main.disconnect(), this.retryConsumer.disconnect()]);
+  }
+
+  private async handleBatch(payload: EachBatchPayload, retryMode: boolean): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const group = retryMode ? `${this.options.groupId}.retry` : this.options.groupId;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.stopping || this.fatal) break;
+      const outcome = await this.handleMessage(batch.topic, batch.partition, message, retryMode, payload);
+      if (outcome === 'stop') break;
+      resolveOffset(message.offset);
+      this.metrics.lag.set(
+        { topic: batch.topic, group, partition: String(batch.partition) },
+        Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
+      );
+      if (this.stopping) {
+        // Commit now rather than at the next interval: the process is about to go away.
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: String(Number(message.offset) + 1) }],
+            },
+          ],
+        });
+        break;
+      }
+      await commitOffsetsIfNecessary();
+      await heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+    }
+  }
+
+  private async handleMessage(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    retryMode: boolean,
+    payload: EachBatchPayload,
+  ): Promise<Outcome> {
+    const headers = stringHeaders(message.headers);
+    const delivery = retryMode
+      ? this.retryDelivery(headers)
+      : this.firstDelivery(topic, partition, message.offset);
+    if (!delivery) return 'done'; // a retry record addressed to another consumer group
+    const { contract } = delivery;
+    const labels = { topic: contract.name, group: this.options.groupId };
+    if (retryMode) {
+      const dueAt = Number(headers[FleetHeaders.retryDueAt] ?? 0);
+      if (!(await this.waitUntil(dueAt, payload))) return 'stop';
+    }
+    this.metrics.consumed.inc(labels);
+
+    const context: MessageContext = {
+      topic: contract.name,
+      partition: delivery.originalPartition,
+      offset: delivery.originalOffset,
+      key: message.key?.toString() ?? null,
+      headers,
+      eventId: headers[FleetHeaders.eventId],
+      attempt: delivery.attempt,
+    };
+
+    const decoded = decode(contract, message.value);
+    if (!decoded.ok) {
+      await this.deadLetter(message, delivery, decoded.reason, decoded.reason, decoded.message);
+      return 'done';
+    }
+
+    return withConsumerSpan(
+      contract.name,
+      message.headers ?? {},
+      {
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.kafka.message.offset': delivery.originalOffset,
+        'messaging.destination.partition.id': String(delivery.originalPartition),
+        'messaging.fleet.attempt': delivery.attempt,
+      },
+      async (span) => {
+        const stopTimer = this.metrics.handlerDuration.startTimer(labels);
+        const pacemaker = setInterval(() => {
+          payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+        }, this.heartbeatIntervalMs);
+        try {
+          await delivery.handler(decoded.value, context);
+          this.metrics.processed.inc(labels);
+          return 'done';
+        } catch (error) {
+          recordFailure(span, error);
+          const outcome = classifyHandlerError(error);
+          this.metrics.failed.inc({ ...labels, outcome });
+          if (outcome === 'crash') {
+            this.fatal = true;
+            this.onFatalError(error, context);
+            return 'stop';
+          }
+          if (outcome === 'dead-letter') {
+            await this.deadLetter(
+              message,
+              delivery,
+              'NON_RETRIABLE',
+              errorCodeOf(error),
+              errorMessageOf(error),
+            );
+          } else if (delivery.attempt >= this.policy.maxAttempts) {
+            await this.deadLetter(
+              message,
+              delivery,
+              'RETRIES_EXHAUSTED',
+              errorCodeOf(error),
+              errorMessageOf(error),
+            );
+          } else {
+            await this.scheduleRetry(message, delivery, error);
+          }
+          return 'done';
+        } finally {
+          clearInterval(pacemaker);
+          stopTimer();
+        }
+      },
+    );
+  }
+
+  private firstDelivery(topic: string, partition: number, offset: string): Delivery {
+    const subscription = this.byTopic.get(topic);
+    if (!subscription) throw new Error(`received a message from unsubscribed topic ${topic}`);
+    return {
+      ...subscription,
+      attempt: 1,
+      originalTopic: topic,
+      originalPartition: partition,
+      originalOffset: offset,
+      firstFailureAt: undefined,
+    };
+  }
+
+  private retryDelivery(headers: Record<string, string>): Delivery | undefined {
+    if (headers[FleetHeaders.retryGroup] !== this.options.groupId) return undefined;
+    const originalTopic = headers[FleetHeaders.originalTopic] ?? '';
+    const subscription = this.byTopic.get(originalTopic);
+    if (!subscription) return undefined;
+    return {
+      ...subscription,
+      attempt: Number(headers[FleetHeaders.retryAttempt] ?? 2),
+      originalTopic,
+      originalPartition: Number(headers[FleetHeaders.originalPartition] ?? -1),
+      originalOffset: headers[FleetHeaders.originalOffset] ?? '-1',
+      firstFailureAt: headers[FleetHeaders.firstFailureAt],
+    };
+  }
+
+  /** Waits for a retry's due time while heartbeating; false when the consumer is stopping meanwhile. */
+  private async waitUntil(dueAt: number, payload: EachBatchPayload): Promise<boolean> {
+    for (;;) {
+      if (!payload.isRunning() || this.stopping) return false;
+      const remaining = dueAt - Date.now();
+      if (remaining <= 0) return true;
+      await sleep(Math.min(remaining, this.heartbeatIntervalMs, 500));
+      await payload
+        .heartbeat()
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+    }
+  }
+
+  private async scheduleRetry(message: KafkaMessage, delivery: Delivery, error: unknown): Promise<void> {
+    const nextAttempt = delivery.attempt + 1;
+    const delayMs = backoffMs(this.policy, nextAttempt);
+    const headers: IHeaders = {
+      ...withoutRetryHeaders(message.headers),
+      [FleetHeaders.retryGroup]: this.options.groupId,
+      [FleetHeaders.retryAttempt]: String(nextAttempt),
+      [FleetHeaders.retryDueAt]: String(Date.now() + delayMs),
+      [FleetHeaders.originalTopic]: delivery.originalTopic,
+      [FleetHeaders.originalPartition]: String(delivery.originalPartition),
+      [FleetHeaders.originalOffset]: delivery.originalOffset,
+      [FleetHeaders.firstFailureAt]: delivery.firstFailureAt ?? new Date().toISOString(),
+      [FleetHeaders.lastError]: `${errorCodeOf(error)}: ${errorMessageOf(error)}`.slice(0, 1_000),
+    };
+    await this.options.producer.sendRaw(retryTopicOf(delivery.originalTopic), [
+      { key: message.key, value: message.value, headers },
+    ]);
+    this.metrics.retried.inc({ topic: delivery.originalTopic, group: this.options.groupId });
+    this.options.logger.warn(
+      {
+        topic: delivery.originalTopic,
+        partition: delivery.originalPartition,
+        offset: delivery.originalOffset,
+        attempt: delivery.attempt,
+        nextAttempt,
+        delayMs,
+        err: error,
+      },
+      'handler failed; retry scheduled',
+    );
+  }
+
+  private async deadLetter(
+    message: KafkaMessage,
+    delivery: Delivery,
+    reason: DlqReason,
+    errorCode: string,
+    errorMessage: string,
+  ): Promise<void> {
+    const headers: IHeaders = {
+      ...withoutRetryHeaders(message.headers),
+      [FleetHeaders.originalTopic]: delivery.originalTopic,
+      [FleetHeaders.originalPartition]: String(delivery.originalPartition),
+      [FleetHeaders.originalOffset]: delivery.originalOffset,
+      [FleetHeaders.firstFailureAt]: delivery.firstFailureAt ?? new Date().toISOString(),
+      [FleetHeaders.dlqReason]: reason,
+      [FleetHeaders.dlqErrorCode]: errorCode,
+      [FleetHeaders.dlqErrorMessage]: errorMessage.slice(0, 4_000),
+      [FleetHeaders.dlqAttempts]: String(delivery.attempt),
+      [FleetHeaders.dlqConsumerGroup]: this.options.groupId,
+      [FleetHeaders.dlqFailedAt]: new Date().toISOString(),
+    };
+    // The value and key travel byte for byte: the DLQ is for replay, not for reinterpretation.
+    await this.options.producer.sendRaw(dlqTopicOf(delivery.originalTopic), [
+      { key: message.key, value: message.value, headers },
+    ]);
+    this.metrics.deadLettered.inc({ topic: delivery.originalTopic, group: this.options.groupId, reason });
+    this.options.logger.error(
+      {
+        topic: delivery.originalTopic,
+        partition: delivery.originalPartition,
+        offset: delivery.originalOffset,
+        attempt: delivery.attempt,
+        reason,
+        errorCode,
+        errorMessage,
+      },
+      'message dead-lettered',
+    );
+  }
+}
+
+type Decoded<T> = { ok: true; value: T } | { ok: false; reason: DlqReason; message: string };
+
+function decode<T>(contract: TopicContract<T>, value: Buffer | null): Decoded<T> {
+  if (value === null || value.length === 0)
+    return { ok: false, reason: 'EMPTY_VALUE', message: 'message has no value' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: 'MALFORMED_JSON', message: `value is not JSON: ${errorMessageOf(error)}` };
+  }
+  const parsed = contract.schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return {
+      ok: false,
+      reason: 'SCHEMA_INVALID',
+      message: `value does not match ${contract.name}: ${issues}`,
+    };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+function withoutRetryHeaders(headers: IHeaders | undefined): IHeaders {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !RETRY_HEADERS.has(name)));
+}

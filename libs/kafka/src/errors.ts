@@ -1,0 +1,84 @@
+/**
+ * Errors that steer the consumer loop. A handler signals its intent by what it throws:
+ *
+ * - {@link NonRetriableError} (or any error with `retriable === false`): no retry will fix it → DLQ now.
+ * - {@link RetriableError} (or any other `Error`): transient → retry with backoff, then DLQ.
+ * - A programmer error (`TypeError`, `ReferenceError`, …): a bug, not a condition → the process
+ *   fails loudly and the message is not committed, so it is redelivered once the bug is fixed.
+ */
+
+export type KafkaRuntimeErrorCode =
+  'KEY_REQUIRED' | 'PAYLOAD_INVALID' | 'PRODUCER_NOT_CONNECTED' | 'PROVISIONING_FAILED' | 'SHUTDOWN_TIMEOUT';
+
+/** Base error of this lib: callers branch on `code`, never on the message. */
+export class KafkaRuntimeError extends Error {
+  constructor(
+    readonly code: KafkaRuntimeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'KafkaRuntimeError';
+  }
+}
+
+/** Thrown by a handler when the message can never succeed (bad reference, rule violation). */
+export class NonRetriableError extends Error {
+  readonly retriable = false;
+  constructor(
+    message: string,
+    /** A short machine-readable reason, recorded in the DLQ record. */
+    readonly code: string = 'NON_RETRIABLE',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'NonRetriableError';
+  }
+}
+
+/** Thrown by a handler when the failure is transient (a dependency is down, a lock is held). */
+export class RetriableError extends Error {
+  readonly retriable = true;
+  constructor(
+    message: string,
+    readonly code: string = 'RETRIABLE',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RetriableError';
+  }
+}
+
+/** Built-in error types that mean "the code is wrong", never "the world is unlucky". */
+const PROGRAMMER_ERRORS: ReadonlyArray<new (...args: never[]) => Error> = [
+  TypeError,
+  ReferenceError,
+  RangeError,
+  SyntaxError,
+  EvalError,
+  URIError,
+];
+
+export type ErrorOutcome = 'retry' | 'dead-letter' | 'crash';
+
+/** The one place that decides what a handler's error means. */
+export function classifyHandlerError(error: unknown): ErrorOutcome {
+  if (error instanceof RetriableError) return 'retry';
+  if (error instanceof NonRetriableError) return 'dead-letter';
+  if (typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === false) {
+    return 'dead-letter';
+  }
+  if (PROGRAMMER_ERRORS.some((type) => error instanceof type)) return 'crash';
+  return 'retry';
+}
+
+/** A readable code for an arbitrary error: its own string `code` if it has one, else its class name. */
+export function errorCodeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.length > 0) return code;
+  return error instanceof Error ? error.name : 'UNKNOWN';
+}
+
+export function errorMessageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,26 @@
+export { createKafkaClient, type KafkaClientOptions } from './client';
+export { provisionTopics, type ProvisionOptions, type ProvisionResult } from './provisioning';
+export { FleetProducer, type FleetProducerOptions, type OutgoingMessage, type RawRecord } from './producer';
+export {
+  FleetConsumer,
+  subscribe,
+  type FleetConsumerOptions,
+  type MessageContext,
+  type MessageHandler,
+  type Subscription,
+} from './consumer';
+export { DEFAULT_RETRY_POLICY, backoffMs, type RetryPolicy } from './backoff';
+export {
+  KafkaRuntimeError,
+  NonRetriableError,
+  RetriableError,
+  classifyHandlerError,
+  type ErrorOutcome,
+  type KafkaRuntimeErrorCode,
+} from './errors';
+export { checkKafka } from './health';
+export { type RuntimeLogger } from './logger';
+export { kafkaMetrics, type KafkaMetrics } from './metrics';
+export { contextFromHeaders } from './tracing';
+// The client type travels with the factory so callers can hold one without importing kafkajs.
+export type { Kafka as KafkaClient } from 'kafkajs';

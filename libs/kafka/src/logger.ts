@@ -1,0 +1,23 @@
+import { logLevel, type logCreator } from 'kafkajs';
+
+/** The slice of a pino-style logger this lib needs (the observability lib's logger satisfies it). */
+export interface RuntimeLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  fatal(obj: object, msg?: string): void;
+}
+
+/** Routes KafkaJS's own logs into the service logger, so they carry trace ids and one format. */
+export function kafkaLogCreator(logger: RuntimeLogger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const fields = { component: 'kafkajs', ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.info(fields, message);
+      else logger.debug(fields, message);
+    };
+}

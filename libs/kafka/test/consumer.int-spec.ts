@@ -1,0 +1,264 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dlqTopicOf, FleetHeaders } from '@fleet/contracts';
+import { startTracing, type TracingHandle } from '@fleet/observability';
+import { FleetConsumer, NonRetriableError, RetriableError, subscribe, type MessageContext } from '../src';
+import { collectMessages, uniqueGroupId, waitFor } from '../src/testing';
+import { harness, metricValue, type Harness, type Item } from './harness';
+
+const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
+const OTLP = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
+const SERVICE = `kafka-runtime-test-${randomUUID().slice(0, 8)}`;
+
+let tracing: TracingHandle;
+before(() => {
+  tracing = startTracing({ serviceName: SERVICE, otlpEndpoint: OTLP });
+});
+after(async () => {
+  await tracing.shutdown();
+});
+
+function consumerFor(h: Harness, handler: (value: Item, ctx: MessageContext) => Promise<void>, extra = {}) {
+  return new FleetConsumer(h.kafka, {
+    groupId: uniqueGroupId('c'),
+    producer: h.producer,
+    registry: h.registry,
+    logger: h.logger,
+    retry: { maxAttempts: 3, initialBackoffMs: 200, backoffMultiplier: 2 },
+    heartbeatIntervalMs: 1_000,
+    subscriptions: [subscribe(h.topic, handler)],
+    onFatalError: (error) => assert.fail(`unexpected fatal error: ${String(error)}`),
+    ...extra,
+  });
+}
+
+describe('kafka runtime against a real broker', () => {
+  test('(a) a round trip keeps the trace: the consumer span is a child of the producer span', async () => {
+    const h = await harness('trace');
+    const seen: MessageContext[] = [];
+    const consumer = consumerFor(h, async (_value, ctx) => void seen.push(ctx));
+    try {
+      await consumer.start();
+      await h.producer.send(h.topic, [{ key: 'k1', value: { id: 'a', n: 1 }, eventId: 'evt-a' }]);
+      await waitFor('the message to be handled', () => seen.length === 1);
+      assert.equal(seen[0]?.eventId, 'evt-a');
+      const traceparent = seen[0]?.headers.traceparent;
+      assert.match(traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      const traceId = traceparent!.split('-')[1]!;
+      await tracing.forceFlush();
+
+      type JaegerSpan = {
+        spanID: string;
+        operationName: string;
+        references: { refType: string; spanID: string }[];
+      };
+      const spans = await waitFor(
+        'both spans in Jaeger',
+        async () => {
+          const res = await fetch(`${JAEGER}/api/traces/${traceId}`);
+          if (!res.ok) return undefined;
+          const body = (await res.json()) as { data: { spans: JaegerSpan[] }[] };
+          const all = body.data[0]?.spans ?? [];
+          return all.length >= 2 ? all : undefined;
+        },
+        30_000,
+      );
+      const producerSpan = spans.find((s) => s.operationName === `${h.topic.name} publish`);
+      const consumerSpan = spans.find((s) => s.operationName === `${h.topic.name} process`);
+      assert.ok(producerSpan, 'producer span is in the trace');
+      assert.ok(consumerSpan, 'consumer span is in the same trace');
+      assert.ok(
+        consumerSpan.references.some((r) => r.refType === 'CHILD_OF' && r.spanID === producerSpan.spanID),
+        'consumer span is a child of the producer span',
+      );
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('(b) invalid JSON, then schema-invalid JSON → both in the DLQ with metadata, and the next message flows', async () => {
+    const h = await harness('poison');
+    const handled: Item[] = [];
+    const consumer = consumerFor(h, async (value) => void handled.push(value));
+    try {
+      await h.producer.sendRaw(h.topic.name, [
+        { key: 'k', value: '{not json', headers: { [FleetHeaders.eventId]: 'e1', custom: 'kept' } },
+        {
+          key: 'k',
+          value: JSON.stringify({ id: 'x', n: 'not-a-number' }),
+          headers: { [FleetHeaders.eventId]: 'e2' },
+        },
+        { key: 'k', value: JSON.stringify({ id: 'good', n: 3 }), headers: {} },
+      ]);
+      const before = Date.now();
+      await consumer.start();
+      await waitFor('the valid message to be handled', () => handled.length === 1);
+      assert.deepEqual(handled, [{ id: 'good', n: 3 }]);
+
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 2 });
+      assert.equal(dlq.length, 2);
+      const [first, second] = dlq.sort(
+        (a, b) =>
+          Number(a.headers[FleetHeaders.originalOffset]) - Number(b.headers[FleetHeaders.originalOffset]),
+      );
+      assert.equal(first!.value?.toString(), '{not json', 'original bytes kept');
+      assert.equal(first!.key, 'k');
+      assert.equal(first!.headers.custom, 'kept', 'original headers kept');
+      assert.equal(first!.headers[FleetHeaders.eventId], 'e1');
+      assert.equal(first!.headers[FleetHeaders.dlqReason], 'MALFORMED_JSON');
+      assert.equal(second!.headers[FleetHeaders.dlqReason], 'SCHEMA_INVALID');
+      assert.match(second!.headers[FleetHeaders.dlqErrorMessage] ?? '', /n: /);
+      for (const [i, record] of [first!, second!].entries()) {
+        assert.equal(record.headers[FleetHeaders.originalTopic], h.topic.name);
+        assert.equal(record.headers[FleetHeaders.originalPartition], '0');
+        assert.equal(record.headers[FleetHeaders.originalOffset], String(i));
+        assert.equal(record.headers[FleetHeaders.dlqConsumerGroup], consumer.groupId);
+        assert.equal(record.headers[FleetHeaders.dlqAttempts], '1');
+        assert.ok(record.headers[FleetHeaders.dlqErrorCode]);
+        assert.ok(Date.parse(record.headers[FleetHeaders.firstFailureAt] ?? '') >= before - 1_000);
+      }
+      assert.equal(
+        await metricValue(h.registry, 'kafka_messages_dead_lettered_total', { reason: 'MALFORMED_JSON' }),
+        1,
+      );
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('(c) a handler failing retriably twice then succeeding → processed once, nothing in the DLQ', async () => {
+    const h = await harness('flaky');
+    let calls = 0;
+    const attempts: number[] = [];
+    let succeeded = 0;
+    const consumer = consumerFor(h, async (_value, ctx) => {
+      calls += 1;
+      attempts.push(ctx.attempt);
+      if (calls <= 2) throw new RetriableError('dependency unavailable');
+      succeeded += 1;
+    });
+    try {
+      await consumer.start();
+      await h.producer.send(h.topic, [{ key: 'k', value: { id: 'f', n: 1 } }]);
+      await waitFor('the third attempt to succeed', () => succeeded === 1);
+      await sleep(1_500); // a late duplicate would show up here
+      assert.equal(succeeded, 1);
+      assert.deepEqual(attempts, [1, 2, 3]);
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1, timeoutMs: 3_000 });
+      assert.equal(dlq.length, 0);
+      assert.equal(await metricValue(h.registry, 'kafka_messages_retried_total'), 2);
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('(d) a handler always failing → DLQ after the configured attempts, attempt count recorded', async () => {
+    const h = await harness('failing');
+    const attempts: number[] = [];
+    const consumer = consumerFor(h, async (_value, ctx) => {
+      attempts.push(ctx.attempt);
+      throw new Error('always broken');
+    });
+    try {
+      await consumer.start();
+      await h.producer.send(h.topic, [{ key: 'k', value: { id: 'd', n: 1 } }]);
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1 });
+      assert.equal(dlq.length, 1);
+      assert.deepEqual(attempts, [1, 2, 3]);
+      const record = dlq[0]!;
+      assert.equal(record.headers[FleetHeaders.dlqReason], 'RETRIES_EXHAUSTED');
+      assert.equal(record.headers[FleetHeaders.dlqAttempts], '3');
+      assert.equal(record.headers[FleetHeaders.dlqErrorMessage], 'always broken');
+      assert.equal(record.headers[FleetHeaders.originalOffset], '0');
+      assert.equal(record.headers[FleetHeaders.retryAttempt], undefined, 'retry bookkeeping stripped');
+      assert.deepEqual(JSON.parse(record.value!.toString()), { id: 'd', n: 1 });
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('a NonRetriableError goes to the DLQ at once, without retries', async () => {
+    const h = await harness('nonretriable');
+    let calls = 0;
+    const consumer = consumerFor(h, async () => {
+      calls += 1;
+      throw new NonRetriableError('unknown recipient', 'RECIPIENT_UNKNOWN');
+    });
+    try {
+      await consumer.start();
+      await h.producer.send(h.topic, [{ key: 'k', value: { id: 'n', n: 1 } }]);
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1 });
+      assert.equal(dlq[0]?.headers[FleetHeaders.dlqReason], 'NON_RETRIABLE');
+      assert.equal(dlq[0]?.headers[FleetHeaders.dlqErrorCode], 'RECIPIENT_UNKNOWN');
+      assert.equal(calls, 1);
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('a retrying message does not hold back the next message of its partition', async () => {
+    const h = await harness('nonblocking');
+    const order: string[] = [];
+    const consumer = consumerFor(
+      h,
+      async (value, ctx) => {
+        if (value.id === 'slow' && ctx.attempt === 1) throw new RetriableError('later');
+        order.push(value.id);
+      },
+      { retry: { maxAttempts: 3, initialBackoffMs: 3_000 } },
+    );
+    try {
+      await consumer.start();
+      await h.producer.send(h.topic, [
+        { key: 'k', value: { id: 'slow', n: 1 } },
+        { key: 'k', value: { id: 'next', n: 2 } },
+      ]);
+      await waitFor('both messages', () => order.length === 2, 15_000);
+      assert.deepEqual(order, ['next', 'slow'], 'only the failed message is reordered');
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('(e) a handler taking twice the session timeout → no rebalance, processed once', async () => {
+    const h = await harness('long');
+    let done = 0;
+    const sessionTimeoutMs = 6_000; // the broker's minimum (group.min.session.timeout.ms)
+    const consumer = consumerFor(
+      h,
+      async () => {
+        await sleep(2 * sessionTimeoutMs);
+        done += 1;
+      },
+      { sessionTimeoutMs, heartbeatIntervalMs: 1_000 },
+    );
+    try {
+      await consumer.start();
+      const joinsAtStart = await metricValue(h.registry, 'kafka_consumer_group_joins_total', {
+        group: consumer.groupId,
+      });
+      await h.producer.send(h.topic, [{ key: 'k', value: { id: 'long', n: 1 } }]);
+      await waitFor('the long handler to finish', () => done === 1, 30_000);
+      await sleep(3_000);
+      assert.equal(done, 1);
+      assert.equal(joinsAtStart, 1);
+      assert.equal(
+        await metricValue(h.registry, 'kafka_consumer_group_joins_total', { group: consumer.groupId }),
+        1,
+        'no rejoin: the member was never evicted',
+      );
+      assert.equal(await metricValue(h.registry, 'kafka_messages_processed_total'), 1);
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,6 @@
+export {
+  installGracefulShutdown,
+  type GracefulShutdownOptions,
+  type ShutdownLogger,
+  type ShutdownStep,
+} from './shutdown';
