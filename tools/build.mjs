@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Bundles one service entry point into a single CommonJS file.
+//
+//   node tools/build.mjs apps/<name>            → dist/apps/<name>/main.js (entry apps/<name>/src/main.ts)
+//   node tools/build.mjs <entry.ts> <out.js>
+//
+// Our own code (app + libs, through tsconfig paths) goes into the bundle; node_modules stay
+// external and are loaded with a real require(). That is what keeps OpenTelemetry's
+// instrumentations working: they patch modules as they are required, which a bundled copy never is.
+// TypeScript goes through SWC rather than esbuild because NestJS needs decorator metadata
+// (`emitDecoratorMetadata`), which esbuild does not emit.
+import { build } from 'esbuild';
+import { transformFile } from '@swc/core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const [target, explicitOut] = process.argv.slice(2);
+if (!target) {
+  console.error('usage: build.mjs apps/<name> | <entry.ts> <out.js>');
+  process.exit(2);
+}
+const entry = target.endsWith('.ts') ? resolve(target) : join(root, target, 'src', 'main.ts');
+const outfile = explicitOut ? resolve(explicitOut) : join(root, 'dist', target, 'main.js');
+if (!existsSync(entry)) {
+  console.error(`build: no entry point at ${entry}`);
+  process.exit(2);
+}
+
+const swcDecorators = {
+  name: 'swc-decorators',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const { code, map } = await transformFile(args.path, {
+        sourceMaps: true,
+        jsc: {
+          target: 'es2023',
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+          keepClassNames: true,
+        },
+        module: { type: 'es6' },
+      });
+      const inlineMap = `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(map ?? '').toString('base64')}`;
+      return { contents: code + inlineMap, loader: 'js' };
+    });
+  },
+};
+
+const started = Date.now();
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  packages: 'external',
+  tsconfig: join(root, 'tsconfig.base.json'),
+  sourcemap: true,
+  keepNames: true,
+  logLevel: 'warning',
+  plugins: [swcDecorators],
+});
+console.log(`built ${outfile.replace(root + '/', '')} in ${Date.now() - started} ms`);
