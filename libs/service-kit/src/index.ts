@@ -1,4 +1,12 @@
 export {
+  runService,
+  type RunningService,
+  type RunServiceOptions,
+  type ServiceDefinition,
+} from './run-service';
+export { NestPinoLogger } from './nest-logger';
+export { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
+export {
   installGracefulShutdown,
   type GracefulShutdownOptions,
   type ShutdownLogger,
