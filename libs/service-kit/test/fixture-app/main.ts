@@ -6,8 +6,8 @@ import { tracing } from './instrumentation';
 import { get } from 'node:http';
 import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { baseServiceEnv, envUrl } from '@fleet/config';
-import { runService, SERVICE_CONFIG } from '@fleet/service-kit';
-import { z } from 'zod';
+import { runService, SERVICE_CONFIG } from '../../src';
+import { type z } from 'zod';
 
 const configSchema = baseServiceEnv.extend({ PING_URL: envUrl({ protocols: ['http'] }) });
 type Config = z.output<typeof configSchema>;
