@@ -1,5 +1,12 @@
 import { FleetHeaders, type TopicContract } from '@fleet/contracts';
-import { CompressionTypes, type IHeaders, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  CompressionTypes,
+  type IHeaders,
+  type Kafka,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 import { type Registry } from 'prom-client';
 import { KafkaRuntimeError } from './errors';
 import { kafkaMetrics, type KafkaMetrics } from './metrics';
@@ -44,6 +51,8 @@ export class FleetProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2, as the Java client: a key lands on the same partition whichever client wrote it.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.metrics = kafkaMetrics(options.registry);
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
