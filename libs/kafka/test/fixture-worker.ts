@@ -10,7 +10,6 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTopic } from '@fleet/contracts';
-import { installGracefulShutdown } from '@fleet/service-kit';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { createKafkaClient, FleetConsumer, FleetProducer, provisionTopics, subscribe } from '../src';
@@ -66,14 +65,15 @@ async function main(): Promise<void> {
       }),
     ],
   });
-  installGracefulShutdown({
-    logger,
-    timeoutMs: 20_000,
-    steps: [
-      { name: 'kafka consumer', run: () => consumer.stop() },
-      { name: 'kafka producer', run: () => producer.disconnect() },
-      { name: 'record', run: async () => record('stopped') },
-    ],
+  // The kafka lib's own contract under SIGTERM: stop() finishes the in-flight message and commits.
+  // (Apps get the same through @fleet/service-kit, which builds on this lib, not the other way.)
+  process.once('SIGTERM', () => {
+    void (async () => {
+      await consumer.stop();
+      await producer.disconnect();
+      record('stopped');
+      process.exit(0);
+    })();
   });
   await consumer.start();
   record('ready');
