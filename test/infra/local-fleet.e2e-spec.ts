@@ -1,0 +1,102 @@
+/**
+ * The README's promises about the local servers and the run command, checked for real:
+ * `tools/fleet up` shows a traced round trip, `tools/infra status` lists every server up, a port
+ * taken by someone else is reported by number, and `down` leaves no process of this clone behind.
+ * Runs last (e2e tier); it restarts the servers it stopped.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { waitFor } from '@fleet/kafka/testing';
+
+const ROOT = resolve(__dirname, '../..');
+const SERVERS = ['kafka', 'postgres', 'redis', 'minio', 'jaeger', 'prometheus'];
+const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
+
+function run(command: string, args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return { code: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * Server processes started from this clone: a server binary whose working directory is inside the
+ * clone or whose command line points into its .local/ (Redis and Postgres' children rewrite theirs).
+ */
+function serverProcessesOfThisClone(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const exe = readlinkSync(`/proc/${pid}/exe`);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      const ours = cmdline.includes(`${ROOT}/.local/`) || cwd === ROOT || cwd.startsWith(`${ROOT}/`);
+      if (/java|postgres|redis|minio|jaeger|prometheus/.test(exe) && ours) {
+        found.push(`${pid} ${exe}`);
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+describe('local fleet: run command and servers', () => {
+  test('tools/fleet up shows a round trip through Kafka whose trace Jaeger holds', async () => {
+    const { code, out } = run('bash', ['tools/fleet', 'up']);
+    assert.equal(code, 0, out);
+    assert.match(out, /round trip through Kafka .* in \d+ ms/);
+    const traceId = /api\/traces\/([0-9a-f]{32})/.exec(out)?.[1];
+    assert.ok(traceId, 'the trace id is printed');
+    type Trace = { data: { spans: { operationName: string }[] }[] | null };
+    const names = await waitFor('both smoke spans in Jaeger', async () => {
+      const body = (await (await fetch(`${JAEGER}/api/traces/${traceId}`)).json()) as Trace;
+      const spans = body.data?.[0]?.spans.map((s) => s.operationName) ?? [];
+      return spans.length >= 2 ? spans : undefined;
+    });
+    assert.ok(
+      names.includes('fleet.smoke.ping.1 publish') && names.includes('fleet.smoke.ping.1 process'),
+      names.join(),
+    );
+  });
+
+  test('tools/infra status lists every server up', () => {
+    const { code, out } = run('bash', ['tools/infra', 'status']);
+    assert.equal(code, 0, out);
+    for (const server of SERVERS) assert.match(out, new RegExp(`^${server}\\s+up\\s+pid \\d+`, 'm'));
+  });
+
+  test('a port taken by another process is reported with its number, and nothing is left started', async () => {
+    assert.equal(run('bash', ['tools/infra', 'down', 'redis']).code, 0);
+    const squatter = createServer().listen(6379, '127.0.0.1');
+    await new Promise((done) => squatter.once('listening', done));
+    try {
+      const { code, out } = run('bash', ['tools/infra', 'up', 'redis']);
+      assert.notEqual(code, 0);
+      assert.match(out, /redis: FAILED: port 6379 on 127\.0\.0\.1 is already in use/);
+      assert.equal(serverProcessesOfThisClone().filter((p) => p.includes('redis')).length, 0);
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
+    assert.equal(run('bash', ['tools/infra', 'up', 'redis']).code, 0);
+  });
+
+  test('tools/infra down stops every server and leaves no process behind; up brings them back', () => {
+    assert.ok(serverProcessesOfThisClone().length >= SERVERS.length);
+    const down = run('bash', ['tools/infra', 'down']);
+    assert.equal(down.code, 0, down.out);
+    assert.deepEqual(serverProcessesOfThisClone(), []);
+    const status = run('bash', ['tools/infra', 'status']);
+    assert.notEqual(status.code, 0, 'status reports servers down');
+    for (const server of SERVERS) assert.match(status.out, new RegExp(`^${server}\\s+down`, 'm'));
+    const up = run('bash', ['tools/infra', 'up']);
+    assert.equal(up.code, 0, up.out);
+  });
+});
