@@ -8,3 +8,16 @@ export {
   type TopicDefinition,
 } from './topic';
 export { FleetHeaders, DLQ_REASONS, type DlqReason, type FleetHeaderName } from './headers';
+export {
+  FALLBACK_DEAD,
+  FALLBACK_DRAIN_LOCK,
+  FALLBACK_PROCESSING,
+  FALLBACK_QUEUE,
+  OUTBOX_PUBLISHED_CHANNEL,
+  fallbackDeadEntrySchema,
+  fallbackRecordSchema,
+  outboxPublishedNotificationSchema,
+  type FallbackDeadEntry,
+  type FallbackRecord,
+  type OutboxPublishedNotification,
+} from './fallback';

@@ -11,6 +11,12 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   /** @defaultValue 30000 */
   requestTimeoutMs?: number;
+  /**
+   * Retries of one operation before it fails. The default rides out a broker restart (~1 min);
+   * a producer behind a circuit breaker wants a few, so a dead broker surfaces in seconds and the
+   * breaker, not the client, decides when to try again. @defaultValue 8
+   */
+  retries?: number;
 }
 
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
@@ -22,6 +28,6 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(options.logger),
     // Reconnects ride out broker restarts: ~1 min of retries before an operation gives up.
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
+    retry: { initialRetryTime: 300, retries: options.retries ?? 8, maxRetryTime: 30_000 },
   });
 }

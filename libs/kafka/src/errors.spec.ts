@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyHandlerError, errorCodeOf, NonRetriableError, RetriableError } from './errors';
+import {
+  classifyHandlerError,
+  classifyPublishError,
+  KafkaRuntimeError,
+  errorCodeOf,
+  NonRetriableError,
+  RetriableError,
+} from './errors';
 
 describe('classifyHandlerError', () => {
   const cases: Array<[string, unknown, string]> = [
@@ -24,4 +31,27 @@ test('errorCodeOf prefers a string code, then the class name', () => {
   assert.equal(errorCodeOf(new NonRetriableError('m', 'USER_UNKNOWN')), 'USER_UNKNOWN');
   assert.equal(errorCodeOf(new TypeError('m')), 'TypeError');
   assert.equal(errorCodeOf(42), 'UNKNOWN');
+});
+
+describe('classifyPublishError', () => {
+  // Shaped like kafkajs' KafkaJSProtocolError / KafkaJSNumberOfRetriesExceeded, without a broker.
+  const protocolError = (type: string) =>
+    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+
+  test('a record the broker refuses is rejected, also when wrapped by the retrier', () => {
+    assert.equal(classifyPublishError(protocolError('MESSAGE_TOO_LARGE')), 'rejected');
+    const wrapped = new Error('retries exceeded', { cause: protocolError('UNKNOWN_TOPIC_OR_PARTITION') });
+    assert.equal(classifyPublishError(wrapped), 'rejected');
+    assert.equal(classifyPublishError(new KafkaRuntimeError('PAYLOAD_INVALID', 'bad')), 'rejected');
+  });
+
+  test('connection trouble, timeouts and leadership moves mean the broker is unavailable', () => {
+    assert.equal(
+      classifyPublishError(Object.assign(new Error('refused'), { name: 'KafkaJSConnectionError' })),
+      'unavailable',
+    );
+    assert.equal(classifyPublishError(protocolError('NOT_LEADER_OR_FOLLOWER')), 'unavailable');
+    assert.equal(classifyPublishError(new KafkaRuntimeError('PRODUCER_NOT_CONNECTED', 'x')), 'unavailable');
+    assert.equal(classifyPublishError('a string'), 'unavailable');
+  });
 });

@@ -79,6 +79,40 @@ export function errorCodeOf(error: unknown): string {
   return error instanceof Error ? error.name : 'UNKNOWN';
 }
 
+/**
+ * Broker error codes that reject one record or one topic: sending the same record again cannot
+ * succeed, and they say nothing about the broker's health.
+ */
+const RECORD_REJECTIONS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+]);
+
+export type PublishFailure = 'rejected' | 'unavailable';
+
+/**
+ * What a failed send means. `rejected`: the records themselves (too large, unknown topic, invalid
+ * payload or missing key) — retrying them unchanged cannot help, and the broker is fine.
+ * `unavailable`: anything else (connection refused, timeouts, leader moves, retries exhausted) —
+ * the broker is the problem, the records are fine; this is what a circuit breaker counts.
+ */
+export function classifyPublishError(error: unknown): PublishFailure {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof KafkaRuntimeError && (e.code === 'PAYLOAD_INVALID' || e.code === 'KEY_REQUIRED')) {
+      return 'rejected';
+    }
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && RECORD_REJECTIONS.has(type)) return 'rejected';
+  }
+  return 'unavailable';
+}
+
 export function errorMessageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,15 @@
 export { createKafkaClient, type KafkaClientOptions } from './client';
 export { provisionTopics, type ProvisionOptions, type ProvisionResult } from './provisioning';
-export { FleetProducer, type FleetProducerOptions, type OutgoingMessage, type RawRecord } from './producer';
+export {
+  FleetProducer,
+  type CallGuard,
+  type FallbackSink,
+  type SendOutcome,
+  type FleetProducerOptions,
+  type OutgoingMessage,
+  type RawRecord,
+  type TopicRecords,
+} from './producer';
 export {
   FleetConsumer,
   subscribe,
@@ -15,7 +24,9 @@ export {
   NonRetriableError,
   RetriableError,
   classifyHandlerError,
+  classifyPublishError,
   type ErrorOutcome,
+  type PublishFailure,
   type KafkaRuntimeErrorCode,
 } from './errors';
 export { checkKafka } from './health';

@@ -14,6 +14,7 @@ export interface KafkaMetrics {
   lag: Gauge<'topic' | 'group' | 'partition'>;
   rebalances: Counter<'group'>;
   produced: Counter<'topic'>;
+  queuedToFallback: Counter<'topic'>;
 }
 
 const cache = new WeakMap<Registry, KafkaMetrics>();
@@ -75,6 +76,12 @@ export function kafkaMetrics(registry: Registry): KafkaMetrics {
     produced: new Counter({
       name: 'kafka_messages_produced_total',
       help: 'Messages acknowledged by the broker.',
+      labelNames: ['topic'],
+      registers,
+    }),
+    queuedToFallback: new Counter({
+      name: 'kafka_messages_queued_to_fallback_total',
+      help: 'Messages parked in the fallback queue because the broker was unavailable.',
       labelNames: ['topic'],
       registers,
     }),

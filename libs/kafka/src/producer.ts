@@ -8,7 +8,7 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import { type Registry } from 'prom-client';
-import { KafkaRuntimeError } from './errors';
+import { classifyPublishError, errorMessageOf, KafkaRuntimeError } from './errors';
 import { kafkaMetrics, type KafkaMetrics } from './metrics';
 import { withProducerSpan } from './tracing';
 
@@ -29,10 +29,44 @@ export interface RawRecord {
   headers: IHeaders;
 }
 
+/**
+ * Wraps every request to the broker, e.g. a circuit breaker (`Breaker` of `@fleet/circuit-breaker`
+ * satisfies it). Kept structural so this lib needs no breaker dependency.
+ */
+export interface CallGuard {
+  run<T>(call: () => Promise<T>): Promise<T>;
+}
+
+/** Records of one topic, for {@link FleetProducer.sendRawBatch}. */
+export interface TopicRecords {
+  topic: string;
+  records: ReadonlyArray<Omit<RawRecord, 'topic'>>;
+}
+
+/**
+ * Where {@link FleetProducer.send} parks records it could not deliver because the broker is
+ * unavailable (or the breaker is open): the Redis fallback list, drained later by
+ * `redis-backfill`. Records arrive encoded, trace headers included, so nothing is lost in transit.
+ */
+export interface FallbackSink {
+  push(topic: string, records: ReadonlyArray<Omit<RawRecord, 'topic'>>, reason: string): Promise<void>;
+}
+
+/** `sent`: acknowledged by the broker. `queued`: broker unavailable, records are in the fallback sink. */
+export type SendOutcome = 'sent' | 'queued';
+
 export interface FleetProducerOptions {
   registry: Registry;
   /** @defaultValue 30000 */
   ackTimeoutMs?: number;
+  /** Every send goes through it (the fleet passes its Kafka circuit breaker). @defaultValue none */
+  guard?: CallGuard;
+  /**
+   * Used by {@link FleetProducer.send} when the broker is unavailable; without one such a send
+   * rejects. The outbox poller has none on purpose: its rows already are the buffer.
+   * @defaultValue none
+   */
+  fallback?: FallbackSink;
 }
 
 /**
@@ -44,6 +78,8 @@ export class FleetProducer {
   private readonly producer: Producer;
   private readonly metrics: KafkaMetrics;
   private readonly ackTimeoutMs: number;
+  private readonly guard: CallGuard | undefined;
+  private readonly fallback: FallbackSink | undefined;
   private connected = false;
 
   constructor(kafka: Kafka, options: FleetProducerOptions) {
@@ -56,6 +92,8 @@ export class FleetProducer {
     });
     this.metrics = kafkaMetrics(options.registry);
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    this.guard = options.guard;
+    this.fallback = options.fallback;
   }
 
   async connect(): Promise<void> {
@@ -72,11 +110,16 @@ export class FleetProducer {
     return this.connected;
   }
 
-  /** Validates and sends messages of one topic in one request; resolves once all replicas have them. */
+  /**
+   * Validates and sends messages of one topic in one request; resolves `sent` once all replicas
+   * have them. When the broker is unavailable and a fallback sink is configured, the encoded
+   * records (trace context included) go to the sink and it resolves `queued`.
+   * @throws {@link KafkaRuntimeError} `PAYLOAD_INVALID` / `KEY_REQUIRED` before anything is sent.
+   */
   async send<T>(
     contract: TopicContract<T>,
     messages: ReadonlyArray<OutgoingMessage<T>>,
-  ): Promise<RecordMetadata[]> {
+  ): Promise<SendOutcome> {
     const records = messages.map((message, index) => {
       if (contract.keyRequired && !message.key) {
         throw new KafkaRuntimeError(
@@ -100,11 +143,18 @@ export class FleetProducer {
     return withProducerSpan(
       contract.name,
       { 'messaging.batch.message_count': records.length },
-      (traceHeaders) =>
-        this.sendRaw(
-          contract.name,
-          records.map((r) => ({ ...r, headers: { ...r.headers, ...traceHeaders } })),
-        ),
+      async (traceHeaders) => {
+        const traced = records.map((r) => ({ ...r, headers: { ...r.headers, ...traceHeaders } }));
+        try {
+          await this.sendRaw(contract.name, traced);
+          return 'sent';
+        } catch (error) {
+          if (!this.fallback || classifyPublishError(error) !== 'unavailable') throw error;
+          await this.fallback.push(contract.name, traced, errorMessageOf(error));
+          this.metrics.queuedToFallback.inc({ topic: contract.name }, traced.length);
+          return 'queued';
+        }
+      },
     );
   }
 
@@ -113,20 +163,32 @@ export class FleetProducer {
     topic: string,
     records: ReadonlyArray<{ key: Buffer | string | null; value: Buffer | string | null; headers: IHeaders }>,
   ): Promise<RecordMetadata[]> {
+    return this.sendRawBatch([{ topic, records }]);
+  }
+
+  /**
+   * Sends encoded records of several topics in one produce request per broker; resolves once every
+   * record is acknowledged by all in-sync replicas, or rejects as a whole (see `classifyPublishError`).
+   */
+  async sendRawBatch(batches: ReadonlyArray<TopicRecords>): Promise<RecordMetadata[]> {
     if (!this.connected) {
       throw new KafkaRuntimeError(
         'PRODUCER_NOT_CONNECTED',
-        `producer is not connected (sending to ${topic})`,
+        `producer is not connected (sending to ${batches.map((b) => b.topic).join(', ')})`,
       );
     }
-    const result = await this.producer.send({
-      topic,
-      acks: -1,
-      timeout: this.ackTimeoutMs,
-      compression: CompressionTypes.None,
-      messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-    });
-    this.metrics.produced.inc({ topic }, records.length);
+    const send = () =>
+      this.producer.sendBatch({
+        acks: -1,
+        timeout: this.ackTimeoutMs,
+        compression: CompressionTypes.None,
+        topicMessages: batches.map(({ topic, records }) => ({
+          topic,
+          messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+        })),
+      });
+    const result = await (this.guard ? this.guard.run(send) : send());
+    for (const { topic, records } of batches) this.metrics.produced.inc({ topic }, records.length);
     return result;
   }
 }

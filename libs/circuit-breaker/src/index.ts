@@ -1,0 +1,8 @@
+export {
+  BREAKER_STATE_VALUE,
+  Breaker,
+  BreakerOpenError,
+  type BreakerLogger,
+  type BreakerOptions,
+  type BreakerState,
+} from './breaker';
