@@ -35,7 +35,10 @@ const files = searchRoots
   .sort();
 
 mkdirSync(join(root, '.reports'), { recursive: true });
-const tapFile = join(root, '.reports', `${tier}.tap`);
+// FLEET_TEST_REPORT lets tools/test give each run its own report, so two runs never share one.
+const tapFile = process.env.FLEET_TEST_REPORT
+  ? resolve(process.env.FLEET_TEST_REPORT)
+  : join(root, '.reports', `${tier}.tap`);
 if (files.length === 0) {
   console.log(`[${tier}] no test files under ${searchRoots.join(', ')}`);
   process.exit(0);

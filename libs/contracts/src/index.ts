@@ -21,3 +21,4 @@ export {
   type FallbackRecord,
   type OutboxPublishedNotification,
 } from './fallback';
+export { ALL_TOPICS } from './topics';

@@ -10,11 +10,18 @@ export {
 export { DbError, type DbErrorCode } from './db.errors';
 export { type DbLogger } from './logger';
 export { migrationStatus, runMigrations, type MigrationState } from './migrations';
+export {
+  listenForNotifications,
+  type NotificationListener,
+  type NotificationListenerOptions,
+} from './notifications';
 // TypeORM is imported by this lib only; what entity and migration code elsewhere needs comes from here.
 export {
   Column,
   DataSource,
   Entity,
+  Index,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
   type EntityManager,
   type MigrationInterface,

@@ -105,3 +105,55 @@ export function captureLogger(verbose = false): RuntimeLogger & { lines: Capture
     fatal: at('fatal'),
   };
 }
+
+/** Everything a topic received since {@link recordTopic} started, in arrival order per partition. */
+export interface TopicRecording {
+  readonly messages: readonly CollectedMessage[];
+  /** Waits until `predicate(messages)` holds; throws naming `what` after `timeoutMs`. */
+  until(
+    what: string,
+    predicate: (messages: readonly CollectedMessage[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads `topic` from the beginning with a throwaway group for as long as the test runs, keeping
+ * every record, duplicates included: for tests that count deliveries while faults happen.
+ */
+export async function recordTopic(kafka: Kafka, topic: string): Promise<TopicRecording> {
+  const consumer = kafka.consumer({
+    groupId: `recorder-${randomUUID()}`,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
+  });
+  const messages: CollectedMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const headers: Record<string, string> = {};
+        for (const [name, raw] of Object.entries(message.headers ?? {})) {
+          const first = Array.isArray(raw) ? raw[0] : raw;
+          if (first !== undefined) headers[name] = first.toString();
+        }
+        messages.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers,
+        });
+      }
+    },
+  });
+  return {
+    messages,
+    async until(what, predicate, timeoutMs = 60_000) {
+      await waitFor(what, () => predicate(messages), timeoutMs);
+    },
+    stop: () => consumer.disconnect(),
+  };
+}

@@ -12,3 +12,9 @@ export {
   type ShutdownLogger,
   type ShutdownStep,
 } from './shutdown';
+export {
+  createGuardedProducer,
+  kafkaProducerEnv,
+  type GuardedProducer,
+  type KafkaProducerEnv,
+} from './kafka-producer';

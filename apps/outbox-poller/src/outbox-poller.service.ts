@@ -1,0 +1,133 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  connectDataSource,
+  listenForNotifications,
+  pingDatabase,
+  type DataSource,
+  type NotificationListener,
+} from '@fleet/db';
+import { checkKafka, provisionTopics } from '@fleet/kafka';
+import { type Logger } from '@fleet/observability';
+import { OUTBOX_ENTITIES, OUTBOX_MIGRATIONS, OUTBOX_NOTIFY_CHANNEL, OutboxStore } from '@fleet/outbox';
+import { closeRedisClient, createRedisClient, pingRedis, type RedisClient } from '@fleet/redis';
+import {
+  createGuardedProducer,
+  METRICS_REGISTRY,
+  SERVICE_CONFIG,
+  SERVICE_LOGGER,
+  type GuardedProducer,
+} from '@fleet/service-kit';
+import { type Registry } from 'prom-client';
+import { ALL_TOPICS } from '@fleet/contracts';
+import { type Config } from './config';
+import { relayMetrics } from './metrics';
+import { OutboxRelay } from './relay';
+
+/**
+ * Owns the poller's connections and its relay loop: Postgres (pool + a LISTEN connection), the
+ * guarded Kafka producer, Redis for notifications. Starts after Nest has built the module, stops
+ * the loop (in-flight batch finished) before the connections close.
+ */
+@Injectable()
+export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private dataSource: DataSource | undefined;
+  private listener: NotificationListener | undefined;
+  private relay: OutboxRelay | undefined;
+  private readonly kafka: GuardedProducer;
+  private readonly redis: RedisClient;
+  private readonly store = new OutboxStore();
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: Config,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+  ) {
+    this.kafka = createGuardedProducer({ config, registry, logger });
+    this.redis = createRedisClient({ url: config.REDIS_URL, connectionName: config.SERVICE_NAME, logger });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { config, logger, registry } = this;
+    this.dataSource = await connectDataSource({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      entities: [...OUTBOX_ENTITIES],
+      migrations: [...OUTBOX_MIGRATIONS],
+      applicationName: config.SERVICE_NAME,
+      poolSize: 4,
+      logger,
+    });
+    const dataSource = this.dataSource;
+    // Topics of every fleet contract; the broker refuses unknown ones (auto-create is off). A
+    // broker that is down now is no reason to stay down: rows wait, and provisioning is retried.
+    await provisionTopics(this.kafka.kafka, ALL_TOPICS).catch((error: unknown) =>
+      logger.warn(
+        { err: error },
+        'topic provisioning failed; publishing to unprovisioned topics will be rejected',
+      ),
+    );
+    const relay = new OutboxRelay({
+      dataSource,
+      store: this.store,
+      producer: this.kafka.producer,
+      breaker: this.kafka.breaker,
+      logger,
+      metrics: relayMetrics(registry, () => this.store.stats(dataSource.manager)),
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      retryPolicy: {
+        maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+        initialBackoffMs: config.OUTBOX_BACKOFF_INITIAL_MS,
+        maxBackoffMs: config.OUTBOX_BACKOFF_MAX_MS,
+      },
+      retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+      notifier: config.OUTBOX_NOTIFY_REDIS
+        ? {
+            publishAll: async (channel, messages) => {
+              const pipeline = this.redis.pipeline();
+              for (const message of messages) pipeline.publish(channel, message);
+              await pipeline.exec();
+            },
+          }
+        : undefined,
+    });
+    this.relay = relay;
+    this.kafka.breaker.onStateChange((state) => state === 'half-open' && relay.wake());
+    this.listener = listenForNotifications({
+      url: config.DATABASE_URL,
+      channel: OUTBOX_NOTIFY_CHANNEL,
+      // The trigger's payload is the schema the rows went into: other schemas' inserts are not ours.
+      onNotify: (schema) => schema === config.DATABASE_SCHEMA && relay.wake(),
+      onConnected: () => relay.wake(),
+      logger,
+      applicationName: `${config.SERVICE_NAME}-listen`,
+    });
+    relay.start();
+    logger.info(
+      {
+        batchSize: config.OUTBOX_BATCH_SIZE,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        schema: config.DATABASE_SCHEMA,
+      },
+      'outbox relay started',
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.relay?.stop();
+    await this.listener?.close();
+    this.kafka.breaker.shutdown();
+    await this.kafka.producer.disconnect().catch(() => undefined);
+    await closeRedisClient(this.redis);
+    await this.dataSource?.destroy();
+  }
+
+  readinessChecks() {
+    return {
+      postgres: () =>
+        this.dataSource ? pingDatabase(this.dataSource) : Promise.reject(new Error('not connected yet')),
+      kafka: () => checkKafka(this.kafka.kafka),
+      redis: () => pingRedis(this.redis),
+    };
+  }
+}

@@ -1,0 +1,283 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { BreakerOpenError, type Breaker } from '@fleet/circuit-breaker';
+import { FleetHeaders, OUTBOX_PUBLISHED_CHANNEL, type OutboxPublishedNotification } from '@fleet/contracts';
+import { type DataSource } from '@fleet/db';
+import { classifyPublishError, type FleetProducer, type TopicRecords } from '@fleet/kafka';
+import { type Logger } from '@fleet/observability';
+import { type ClaimedEvent, type OutboxRetryPolicy, type OutboxStore } from '@fleet/outbox';
+import { type RelayMetrics } from './metrics';
+
+/** Publishes notifications; best effort (a missed notification loses no event). */
+export interface Notifier {
+  publishAll(channel: string, messages: readonly string[]): Promise<void>;
+}
+
+export interface RelayOptions {
+  dataSource: DataSource;
+  store: OutboxStore;
+  producer: FleetProducer;
+  breaker: Breaker;
+  logger: Logger;
+  metrics: RelayMetrics;
+  batchSize: number;
+  pollIntervalMs: number;
+  retryPolicy: OutboxRetryPolicy;
+  /** Redis pub/sub, one notification per published event (seed 004); none in benchmarks. */
+  notifier?: Notifier;
+  /** Published rows older than this are deleted, a batch per idle poll; 0 keeps them. */
+  retentionMs: number;
+}
+
+/** What happened to a claimed batch. */
+interface BatchResult {
+  published: ClaimedEvent[];
+  rejected: { event: ClaimedEvent; error: string }[];
+}
+
+const tracer = trace.getTracer('outbox-poller');
+const MAX_LOOP_BACKOFF_MS = 30_000;
+
+/**
+ * The poll loop. Each iteration is one database transaction: claim a batch (rows and their keys
+ * locked), publish it, mark it published in one statement, commit. A failure before the commit
+ * rolls everything back and the rows are simply claimed again: delivery is at least once, and a
+ * duplicate carries the same `x-event-id`.
+ *
+ * - broker unavailable (or the breaker open): nothing is marked, the loop backs off; the outbox is
+ *   the buffer and the events lose no attempts (the outage is not their fault);
+ * - the broker rejects the batch (a record too large, an unknown topic): each row is sent alone to
+ *   find the culprits; a rejected row waits out its own backoff (holding back its key), and is
+ *   parked after `maxAttempts`.
+ */
+export class OutboxRelay {
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private wokenEarly = false;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Ends the current wait at once (a NOTIFY arrived, or the breaker half-opened). */
+  wake(): void {
+    this.wokenEarly = true;
+    this.wakeUp?.();
+  }
+
+  /** Lets the in-flight batch finish (published and committed, or rolled back), then resolves. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { logger, breaker, pollIntervalMs } = this.options;
+    let failures = 0;
+    while (!this.stopping) {
+      if (!breaker.allowsCalls) {
+        await this.sleep(pollIntervalMs);
+        continue;
+      }
+      try {
+        await this.ensureConnected();
+        const claimed = await this.relayOnce();
+        failures = 0;
+        if (claimed > 0) continue;
+        await this.purge();
+        await this.sleep(pollIntervalMs);
+      } catch (error) {
+        failures++;
+        const delay = Math.min(pollIntervalMs * 2 ** Math.min(failures - 1, 10), MAX_LOOP_BACKOFF_MS);
+        if (error instanceof BreakerOpenError) {
+          logger.debug({ delayMs: delay }, 'kafka breaker open; outbox rows wait');
+        } else {
+          logger.warn({ err: error, failures, delayMs: delay }, 'outbox poll failed; backing off');
+        }
+        await this.sleep(delay, { wakeable: false });
+      }
+    }
+  }
+
+  private async ensureConnected(): Promise<void> {
+    const { producer, breaker } = this.options;
+    if (!producer.isConnected) await breaker.run(() => producer.connect());
+  }
+
+  /** One claim–publish–mark transaction; returns how many rows were claimed. */
+  async relayOnce(): Promise<number> {
+    const { dataSource, store, batchSize, metrics, retryPolicy, logger } = this.options;
+    const runner = dataSource.createQueryRunner();
+    let open = false;
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      open = true;
+      const events = await store.claim(runner.manager, batchSize);
+      if (events.length === 0) {
+        await runner.commitTransaction();
+        open = false;
+        return 0;
+      }
+      const endTimer = metrics.publishDuration.startTimer();
+      const result = await this.publish(events);
+      for (const { event, error } of result.rejected) {
+        const { parked, attempts } = await store.recordRejection(runner.manager, event, error, retryPolicy);
+        metrics.failures.inc({ kind: 'rejected' });
+        if (parked) metrics.parkedTotal.inc({ topic: event.topic });
+        logger[parked ? 'error' : 'warn'](
+          { eventId: event.id, topic: event.topic, key: event.aggregateKey, attempts, error },
+          parked ? 'outbox event parked after its last attempt' : 'broker rejected outbox event; backing off',
+        );
+      }
+      await store.markPublished(
+        runner.manager,
+        result.published.map((e) => e.id),
+      );
+      await runner.commitTransaction();
+      open = false;
+      endTimer();
+      for (const event of result.published) metrics.published.inc({ topic: event.topic });
+      await this.notify(result.published);
+      return events.length;
+    } finally {
+      if (open) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  private async publish(events: ClaimedEvent[]): Promise<BatchResult> {
+    const { producer, metrics } = this.options;
+    const spans: Span[] = [];
+    const encoded = events.map((event) => ({ event, record: this.encode(event, spans) }));
+    try {
+      await producer.sendRawBatch(byTopic(encoded));
+      return { published: events, rejected: [] };
+    } catch (error) {
+      if (classifyPublishError(error) === 'unavailable') {
+        metrics.failures.inc({ kind: 'unavailable' });
+        for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        throw error;
+      }
+      return await this.isolate(encoded);
+    } finally {
+      for (const span of spans) span.end();
+    }
+  }
+
+  /** Sends rows one by one, oldest first, to tell the rejected ones from the rest. */
+  private async isolate(
+    encoded: { event: ClaimedEvent; record: TopicRecords['records'][number] }[],
+  ): Promise<BatchResult> {
+    const result: BatchResult = { published: [], rejected: [] };
+    const failedKeys = new Set<string>();
+    for (const { event, record } of encoded) {
+      if (failedKeys.has(event.aggregateKey)) continue; // stays pending, behind its key's head row
+      try {
+        await this.options.producer.sendRawBatch([{ topic: event.topic, records: [record] }]);
+        result.published.push(event);
+      } catch (error) {
+        if (classifyPublishError(error) === 'unavailable') break; // the rest stays pending
+        failedKeys.add(event.aggregateKey);
+        result.rejected.push({ event, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * The Kafka record of a row: its payload, key, stored headers and `x-event-id`. A row written
+   * under a trace gets a PRODUCER span that is a child of the writer's span, so one trace runs
+   * api → outbox → Kafka → consumer.
+   */
+  private encode(event: ClaimedEvent, spans: Span[]): TopicRecords['records'][number] {
+    const headers: Record<string, string> = { ...event.headers, [FleetHeaders.eventId]: event.id };
+    if (headers[FleetHeaders.traceparent]) {
+      const parent = propagation.extract(context.active(), headers);
+      const span = tracer.startSpan(
+        `${event.topic} publish`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': event.topic,
+            'messaging.message.id': event.id,
+            'messaging.kafka.message.key': event.aggregateKey,
+          },
+        },
+        parent,
+      );
+      spans.push(span);
+      propagation.inject(trace.setSpan(parent, span), headers);
+    }
+    return { key: event.aggregateKey, value: event.payload, headers };
+  }
+
+  private async notify(events: ClaimedEvent[]): Promise<void> {
+    const { notifier, logger } = this.options;
+    if (!notifier || events.length === 0) return;
+    const publishedAt = new Date().toISOString();
+    const messages = events.map((event) =>
+      JSON.stringify({
+        eventId: event.id,
+        topic: event.topic,
+        key: event.aggregateKey,
+        eventType: event.eventType,
+        aggregateType: event.aggregateType,
+        publishedAt,
+      } satisfies OutboxPublishedNotification),
+    );
+    try {
+      await notifier.publishAll(OUTBOX_PUBLISHED_CHANNEL, messages);
+    } catch (error) {
+      logger.warn({ err: error, events: events.length }, 'redis notification of published events failed');
+    }
+  }
+
+  private async purge(): Promise<void> {
+    const { retentionMs, dataSource, store, logger } = this.options;
+    if (retentionMs <= 0) return;
+    try {
+      const purged = await store.purgePublished(dataSource.manager, retentionMs, 1_000);
+      if (purged > 0) logger.debug({ purged }, 'purged published outbox rows past retention');
+    } catch (error) {
+      logger.warn({ err: error }, 'purging published outbox rows failed');
+    }
+  }
+
+  private sleep(ms: number, { wakeable = true } = {}): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (wakeable && this.wokenEarly) {
+      this.wokenEarly = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        if (wakeable || this.stopping) done();
+      };
+    }).finally(() => {
+      this.wakeUp = undefined;
+      this.wokenEarly = false;
+    });
+  }
+}
+
+function byTopic(
+  encoded: { event: ClaimedEvent; record: TopicRecords['records'][number] }[],
+): TopicRecords[] {
+  const topics = new Map<string, TopicRecords['records'][number][]>();
+  for (const { event, record } of encoded) {
+    const list = topics.get(event.topic) ?? [];
+    list.push(record);
+    topics.set(event.topic, list);
+  }
+  return [...topics].map(([topic, records]) => ({ topic, records }));
+}

@@ -1,0 +1,7 @@
+import { type TopicContract } from './topic';
+
+/**
+ * Every topic of the fleet. The outbox poller provisions them all at start (it may publish to
+ * any), and each consuming app provisions the ones it reads. Add a topic here when you define it.
+ */
+export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [];

@@ -1,0 +1,21 @@
+export { enqueue, type OutboxEventInput } from './enqueue';
+export { OutboxError, type OutboxErrorCode } from './outbox.errors';
+export { OutboxEventEntity } from './outbox-event.entity';
+export {
+  DEFAULT_OUTBOX_RETRY_POLICY,
+  OutboxStore,
+  outboxBackoffMs,
+  type ClaimedEvent,
+  type OutboxRetryPolicy,
+  type OutboxStats,
+  type ParkedEvent,
+} from './outbox-store';
+export { CreateOutboxEvents1763900000000 } from './migrations/1763900000000-CreateOutboxEvents';
+import { CreateOutboxEvents1763900000000 } from './migrations/1763900000000-CreateOutboxEvents';
+import { OutboxEventEntity } from './outbox-event.entity';
+
+/** Add to the data source of every app that writes or reads the outbox. */
+export const OUTBOX_MIGRATIONS = [CreateOutboxEvents1763900000000] as const;
+export const OUTBOX_ENTITIES = [OutboxEventEntity] as const;
+/** The channel the insert trigger notifies (payload: the table's schema). */
+export const OUTBOX_NOTIFY_CHANNEL = 'outbox_events';

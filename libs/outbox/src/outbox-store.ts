@@ -1,0 +1,263 @@
+import { type EntityManager } from '@fleet/db';
+
+/** A row the poller holds (row lock and key lock) until its transaction ends. */
+export interface ClaimedEvent {
+  id: string;
+  seq: string;
+  aggregateType: string;
+  aggregateKey: string;
+  eventType: string;
+  topic: string;
+  /** The payload as JSON text, ready to send. */
+  payload: string;
+  headers: Record<string, string>;
+  attempts: number;
+  createdAt: Date;
+}
+
+/** How often a rejected event is tried again, and when it is parked. */
+export interface OutboxRetryPolicy {
+  /** Publish attempts before the event is parked. @defaultValue 5 */
+  maxAttempts: number;
+  /** Delay after the first rejection; doubled per attempt (1 s, 2 s, 4 s …). @defaultValue 1000 */
+  initialBackoffMs: number;
+  /** @defaultValue 300000 */
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_OUTBOX_RETRY_POLICY: OutboxRetryPolicy = {
+  maxAttempts: 5,
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 300_000,
+};
+
+/** Delay before attempt `attempt + 1`, after `attempt` rejections (1-based). */
+export function outboxBackoffMs(attempt: number, policy: OutboxRetryPolicy): number {
+  return Math.min(policy.initialBackoffMs * 2 ** Math.max(0, attempt - 1), policy.maxBackoffMs);
+}
+
+export interface OutboxStats {
+  /** Rows not yet published and not parked. */
+  pending: number;
+  /** Rows that ran out of attempts, waiting for an operator. */
+  parked: number;
+  /** Age of the oldest pending row, 0 when there is none. */
+  oldestPendingAgeSeconds: number;
+}
+
+/** A parked event as shown to operators. */
+export interface ParkedEvent {
+  id: string;
+  aggregateKey: string;
+  eventType: string;
+  topic: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  parkedAt: Date;
+}
+
+/**
+ * Lock space of the per-key advisory locks (the two-int form, so it never meets the single-bigint
+ * locks of migrations). The key is hashed with the schema, so schemas never contend.
+ */
+const KEY_LOCK_SPACE = 0x0b0c;
+
+interface Row {
+  id: string;
+  seq: string;
+  aggregate_type: string;
+  aggregate_key: string;
+  event_type: string;
+  topic: string;
+  payload: string;
+  headers: Record<string, string>;
+  attempts: number;
+  created_at: Date;
+  waiting: boolean;
+}
+
+/**
+ * The SQL of the outbox poller. Every method takes the manager of a transaction the caller owns;
+ * what `claim` returns stays locked until that transaction ends.
+ *
+ * Ordering across pollers (see apps/outbox-poller/README.md): a poller publishes rows of a key
+ * only while it holds that key's transaction-scoped advisory lock, and takes every pending row of
+ * the key up to its batch limit, oldest first. A second poller skips locked keys, so it can never
+ * publish a later row of a key while an earlier one is in flight elsewhere. Rows are found by
+ * scanning everything unpublished (no high-water mark), so a row whose transaction committed late
+ * is picked up on the next poll instead of being skipped.
+ */
+export class OutboxStore {
+  /**
+   * Claims up to `batchSize` publishable rows, oldest first, all rows of each key it takes, in
+   * order. Keys held by another poller are skipped; a key whose head row waits out a backoff is
+   * skipped entirely (per-key order), parked rows hold nothing back.
+   */
+  async claim(manager: EntityManager, batchSize: number): Promise<ClaimedEvent[]> {
+    const candidates: { aggregate_key: string }[] = await manager.query(
+      `SELECT DISTINCT aggregate_key FROM (
+         SELECT e.aggregate_key FROM outbox_events e
+          WHERE e.published_at IS NULL AND e.parked_at IS NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM outbox_events b
+               WHERE b.aggregate_key = e.aggregate_key
+                 AND b.published_at IS NULL AND b.parked_at IS NULL
+                 AND b.next_attempt_at IS NOT NULL AND b.next_attempt_at > now()
+                 AND b.seq <= e.seq)
+          ORDER BY e.seq
+          LIMIT $1) c`,
+      [batchSize],
+    );
+    if (candidates.length === 0) return [];
+    // Locks are taken on this short, fixed list only, never inside a scan the planner might widen.
+    const owned: { key: string }[] = await manager.query(
+      `SELECT k AS key FROM unnest($1::text[]) AS k
+        WHERE pg_try_advisory_xact_lock($2, hashtext(current_schema() || '/' || k))`,
+      [candidates.map((c) => c.aggregate_key), KEY_LOCK_SPACE],
+    );
+    if (owned.length === 0) return [];
+    // A new statement, so a new snapshot: it sees what the key's previous holder committed.
+    const rows: Row[] = await manager.query(
+      `SELECT id, seq, aggregate_type, aggregate_key, event_type, topic, payload::text AS payload,
+              headers, attempts, created_at,
+              (next_attempt_at IS NOT NULL AND next_attempt_at > now()) AS waiting
+         FROM outbox_events
+        WHERE aggregate_key = ANY($1::text[]) AND published_at IS NULL AND parked_at IS NULL
+        ORDER BY seq
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED`,
+      [owned.map((o) => o.key), batchSize],
+    );
+    const blocked = new Set<string>();
+    const claimed: ClaimedEvent[] = [];
+    for (const row of rows) {
+      if (row.waiting) blocked.add(row.aggregate_key);
+      if (blocked.has(row.aggregate_key)) continue;
+      claimed.push({
+        id: row.id,
+        seq: row.seq,
+        aggregateType: row.aggregate_type,
+        aggregateKey: row.aggregate_key,
+        eventType: row.event_type,
+        topic: row.topic,
+        payload: row.payload,
+        headers: row.headers,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+      });
+    }
+    return claimed;
+  }
+
+  /** Marks rows published: one statement for the whole batch. */
+  async markPublished(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(
+      `UPDATE outbox_events
+          SET published_at = now(), next_attempt_at = NULL, last_error = NULL
+        WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+  }
+
+  /**
+   * Records that the broker refused a row: it waits out a backoff (holding back later rows of its
+   * key), or is parked once it has had `maxAttempts`.
+   * @returns whether the row is now parked.
+   */
+  async recordRejection(
+    manager: EntityManager,
+    event: Pick<ClaimedEvent, 'id' | 'attempts'>,
+    error: string,
+    policy: OutboxRetryPolicy,
+  ): Promise<{ parked: boolean; attempts: number }> {
+    const attempts = event.attempts + 1;
+    const parked = attempts >= policy.maxAttempts;
+    await manager.query(
+      `UPDATE outbox_events
+          SET attempts = $2, last_error = $3,
+              next_attempt_at = CASE WHEN $4 THEN NULL ELSE now() + $5 * interval '1 millisecond' END,
+              parked_at = CASE WHEN $4 THEN now() ELSE NULL END
+        WHERE id = $1`,
+      [event.id, attempts, error.slice(0, 2000), parked, outboxBackoffMs(attempts, policy)],
+    );
+    return { parked, attempts };
+  }
+
+  async stats(manager: EntityManager): Promise<OutboxStats> {
+    const [row]: { pending: string; parked: string; oldest: number | null }[] = await manager.query(
+      `SELECT count(*) FILTER (WHERE parked_at IS NULL) AS pending,
+              count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
+              extract(epoch FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 AS oldest
+         FROM outbox_events
+        WHERE published_at IS NULL`,
+    );
+    return {
+      pending: Number(row?.pending ?? 0),
+      parked: Number(row?.parked ?? 0),
+      oldestPendingAgeSeconds: Math.max(0, row?.oldest ?? 0),
+    };
+  }
+
+  async listParked(manager: EntityManager, limit = 100): Promise<ParkedEvent[]> {
+    const rows: {
+      id: string;
+      aggregate_key: string;
+      event_type: string;
+      topic: string;
+      attempts: number;
+      last_error: string | null;
+      created_at: Date;
+      parked_at: Date;
+    }[] = await manager.query(
+      `SELECT id, aggregate_key, event_type, topic, attempts, last_error, created_at, parked_at
+         FROM outbox_events WHERE parked_at IS NOT NULL ORDER BY seq LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      aggregateKey: r.aggregate_key,
+      eventType: r.event_type,
+      topic: r.topic,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      createdAt: r.created_at,
+      parkedAt: r.parked_at,
+    }));
+  }
+
+  /**
+   * Puts parked rows back in line with a fresh attempt budget: the given ids, or all of them.
+   * A replayed event reaches consumers after later events of its key (it was parked meanwhile).
+   * @returns the ids replayed.
+   */
+  async replayParked(manager: EntityManager, ids?: readonly string[]): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
+      `WITH replayed AS (
+         UPDATE outbox_events
+            SET parked_at = NULL, attempts = 0, next_attempt_at = NULL
+          WHERE parked_at IS NOT NULL AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+          RETURNING id, seq)
+       SELECT id FROM replayed ORDER BY seq`,
+      [ids ? [...ids] : null],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes up to `limit` rows published more than `olderThanMs` ago; returns how many. */
+  async purgePublished(manager: EntityManager, olderThanMs: number, limit = 10_000): Promise<number> {
+    const rows: { id: string }[] = await manager.query(
+      `WITH purged AS (
+         DELETE FROM outbox_events WHERE id IN (
+           SELECT id FROM outbox_events
+            WHERE published_at IS NOT NULL AND published_at < now() - $1 * interval '1 millisecond'
+            LIMIT $2)
+         RETURNING id)
+       SELECT id FROM purged`,
+      [olderThanMs, limit],
+    );
+    return rows.length;
+  }
+}
