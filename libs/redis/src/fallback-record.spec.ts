@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fallbackRecordSchema } from '@fleet/contracts';
+import { type RawRecord } from '@fleet/kafka';
 import { parseFallbackEntry, toFallbackRecord } from './fallback-record';
 import { RedisRuntimeError } from './redis.errors';
 
@@ -43,11 +44,12 @@ describe('toFallbackRecord', () => {
     assert.equal(toFallbackRecord('t', { key: null, value: 'v', headers: {} }, 'r', at).key, null);
   });
 
-  for (const [situation, record] of [
+  const unencodable: Array<[string, Omit<RawRecord, 'topic'>]> = [
     ['a null value (tombstone)', { key: 'k', value: null, headers: {} }],
     ['a value that is not UTF-8', { key: 'k', value: Buffer.from([0xff, 0xfe]), headers: {} }],
     ['a header with two values', { key: 'k', value: 'v', headers: { h: ['a', 'b'] } }],
-  ] as const) {
+  ];
+  for (const [situation, record] of unencodable) {
     it(`when a record has ${situation}, it is refused with RECORD_NOT_ENCODABLE`, () => {
       assert.throws(
         () => toFallbackRecord('t', record, 'r', at),

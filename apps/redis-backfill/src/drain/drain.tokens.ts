@@ -1,0 +1,1 @@
+export const DRAIN_METRICS = Symbol('DRAIN_METRICS');
