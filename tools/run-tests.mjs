@@ -53,6 +53,8 @@ const child = spawn(
     '--test',
     `--test-concurrency=${spec.concurrency}`,
     `--test-timeout=${spec.timeoutMs}`,
+    // A leaked handle (a consumer a failed test never stopped) must not hang the run until CI's limit.
+    '--test-force-exit',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
