@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles one service entry point into a single CommonJS file.
 //
-//   node tools/build.mjs apps/<name>            → dist/apps/<name>/main.js (entry apps/<name>/src/main.ts)
+//   node tools/build.mjs apps/<name>            → dist/apps/<name>/main.js (entry apps/<name>/src/main.ts),
+//                                                 plus migrate.js / admin.js when the app has those entries
 //   node tools/build.mjs <entry.ts> <out.js>
 //
 // Our own code (app + libs, through tsconfig paths) goes into the bundle; node_modules stay
@@ -20,10 +21,18 @@ if (!target) {
   console.error('usage: build.mjs apps/<name> | <entry.ts> <out.js>');
   process.exit(2);
 }
-const entry = target.endsWith('.ts') ? resolve(target) : join(root, target, 'src', 'main.ts');
-const outfile = explicitOut ? resolve(explicitOut) : join(root, 'dist', target, 'main.js');
-if (!existsSync(entry)) {
-  console.error(`build: no entry point at ${entry}`);
+/** Entry points an app may have besides main.ts: its migrations command and its operator CLI. */
+const EXTRA_ENTRIES = ['migrate', 'admin'];
+const builds = target.endsWith('.ts')
+  ? [{ entry: resolve(target), outfile: resolve(explicitOut ?? target.replace(/\.ts$/, '.js')) }]
+  : ['main', ...EXTRA_ENTRIES]
+      .map((name) => ({
+        entry: join(root, target, 'src', `${name}.ts`),
+        outfile: join(root, 'dist', target, `${name}.js`),
+      }))
+      .filter(({ entry }, index) => index === 0 || existsSync(entry));
+if (!existsSync(builds[0].entry)) {
+  console.error(`build: no entry point at ${builds[0].entry}`);
   process.exit(2);
 }
 
@@ -47,19 +56,21 @@ const swcDecorators = {
   },
 };
 
-const started = Date.now();
-await build({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'cjs',
-  packages: 'external',
-  tsconfig: join(root, 'tsconfig.base.json'),
-  sourcemap: true,
-  keepNames: true,
-  logLevel: 'warning',
-  plugins: [swcDecorators],
-});
-console.log(`built ${outfile.replace(root + '/', '')} in ${Date.now() - started} ms`);
+for (const { entry, outfile } of builds) {
+  const started = Date.now();
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    packages: 'external',
+    tsconfig: join(root, 'tsconfig.base.json'),
+    sourcemap: true,
+    keepNames: true,
+    logLevel: 'warning',
+    plugins: [swcDecorators],
+  });
+  console.log(`built ${outfile.replace(root + '/', '')} in ${Date.now() - started} ms`);
+}

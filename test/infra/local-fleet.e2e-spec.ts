@@ -14,6 +14,7 @@ import { waitFor } from '@fleet/kafka/testing';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVERS = ['kafka', 'postgres', 'redis', 'minio', 'jaeger', 'prometheus'];
+const APPS = ['outbox-poller', 'redis-backfill'];
 const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
 
 function run(command: string, args: string[], env: Record<string, string> = {}) {
@@ -48,23 +49,74 @@ function serverProcessesOfThisClone(): string[] {
   return found;
 }
 
+/** App processes `tools/fleet up` started from this clone (`node … dist/apps/<app>/main.js`). */
+function appProcessesOfThisClone(): string[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return readlinkSync(`/proc/${pid}/cwd`) === ROOT && /dist\/apps\/[a-z-]+\/main\.js/.test(cmdline)
+          ? [`${pid} ${cmdline}`]
+          : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
 describe('local fleet: run command and servers', () => {
-  test('tools/fleet up shows a round trip through Kafka whose trace Jaeger holds', async () => {
+  test('tools/fleet up starts the apps and shows three traced round trips: direct, outbox, fallback', async () => {
     const { code, out } = run('bash', ['tools/fleet', 'up']);
     assert.equal(code, 0, out);
-    assert.match(out, /round trip through Kafka .* in \d+ ms/);
-    const traceId = /api\/traces\/([0-9a-f]{32})/.exec(out)?.[1];
-    assert.ok(traceId, 'the trace id is printed');
-    type Trace = { data: { spans: { operationName: string }[] }[] | null };
-    const names = await waitFor('both smoke spans in Jaeger', async () => {
-      const body = (await (await fetch(`${JAEGER}/api/traces/${traceId}`)).json()) as Trace;
-      const spans = body.data?.[0]?.spans.map((s) => s.operationName) ?? [];
-      return spans.length >= 2 ? spans : undefined;
-    });
+    for (const app of APPS) assert.match(out, new RegExp(`${app}: ready on http://127\\.0\\.0\\.1:\\d+`));
+    const traceOf = (path: string) => {
+      const line = new RegExp(
+        `smoke: ${path} +round trip via .* in \\d+ ms; trace .*/api/traces/([0-9a-f]{32})`,
+      ).exec(out);
+      assert.ok(line, `the ${path} round trip and its trace id are printed:\n${out}`);
+      return line[1];
+    };
+    type Trace = {
+      data:
+        | {
+            spans: { operationName: string; processID: string }[];
+            processes: Record<string, { serviceName: string }>;
+          }[]
+        | null;
+    };
+    const spansOf = (traceId: string, want: number) =>
+      waitFor(
+        `${want} spans of trace ${traceId} in Jaeger`,
+        async () => {
+          const body = (await (await fetch(`${JAEGER}/api/traces/${traceId}`)).json()) as Trace;
+          const t = body.data?.[0];
+          const spans =
+            t?.spans.map((s) => `${t.processes[s.processID].serviceName}: ${s.operationName}`) ?? [];
+          return spans.length >= want ? spans : undefined;
+        },
+        30_000,
+      );
+    const direct = await spansOf(traceOf('direct'), 2);
     assert.ok(
-      names.includes('fleet.smoke.ping.1 publish') && names.includes('fleet.smoke.ping.1 process'),
-      names.join(),
+      direct.includes('fleet-smoke: fleet.smoke.ping.1 publish') &&
+        direct.includes('fleet-smoke: fleet.smoke.ping.1 process'),
+      direct.join(),
     );
+    // The outbox path: the poller's publish span sits between the writer and the consumer.
+    const outbox = await spansOf(traceOf('outbox'), 3);
+    assert.ok(outbox.includes('outbox-poller: fleet.smoke.ping.1 publish'), outbox.join());
+    assert.ok(outbox.includes('fleet-smoke: fleet.smoke.ping.1 process'), outbox.join());
+    const fallback = await spansOf(traceOf('fallback'), 2);
+    assert.ok(fallback.includes('fleet-smoke: fleet.smoke.ping.1 process'), fallback.join());
+
+    const status = run('bash', ['tools/fleet', 'status']);
+    for (const app of APPS) assert.match(status.out, new RegExp(`^app ${app} up \\(pid \\d+\\)`, 'm'));
+    const down = run('bash', ['tools/fleet', 'down']);
+    assert.equal(down.code, 0, down.out);
+    assert.deepEqual(appProcessesOfThisClone(), [], 'no app process left behind');
+    assert.deepEqual(serverProcessesOfThisClone(), [], 'no server process left behind');
+    assert.equal(run('bash', ['tools/infra', 'up']).code, 0);
   });
 
   test('tools/infra status lists every server up', () => {
