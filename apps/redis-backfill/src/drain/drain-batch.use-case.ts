@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Breaker } from '@fleet/circuit-breaker';
-import { classifyPublishError, type FleetProducer } from '@fleet/kafka';
+import { classifyHandlerError, classifyPublishError, type FleetProducer } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { parseFallbackEntry, type FallbackQueue, type LockToken } from '@fleet/redis';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
@@ -42,6 +42,8 @@ export class DrainBatch {
   }
 
   async run(lock: LockToken): Promise<BatchOutcome> {
+    // Connect before claiming: while the broker is down, records stay put in the queue.
+    if (!(await this.connected())) return 'failed';
     const batchSize = this.config.FALLBACK_BATCH_SIZE;
     const { entries, recovered } = await this.queue.claim(lock, batchSize);
     if (entries.length === 0) return 'empty';
@@ -62,7 +64,6 @@ export class DrainBatch {
     if (valid.length === 0) return done;
 
     try {
-      await this.connected();
       await this.producer.sendRawBatch(toTopicBatches(valid));
     } catch (error) {
       if (classifyPublishError(error) === 'rejected') return this.isolateRejected(lock, valid, done);
@@ -73,9 +74,24 @@ export class DrainBatch {
     return done;
   }
 
-  /** The producer connects lazily, through the breaker, so a dead broker opens it like a failed send. */
-  private async connected(): Promise<void> {
-    if (!this.producer.isConnected) await this.breaker.run(() => this.producer.connect());
+  /**
+   * The producer connects lazily, through the breaker, so a dead broker opens it like a failed send
+   * and the app starts (and reports its queue) while the broker is down.
+   */
+  private async connected(): Promise<boolean> {
+    if (this.producer.isConnected) return true;
+    try {
+      await this.breaker.run(() => this.producer.connect());
+      this.logger.info({}, 'connected to Kafka');
+      return true;
+    } catch (error) {
+      if (classifyHandlerError(error) === 'crash') throw error;
+      this.logger.warn(
+        { err: error, breaker: this.breaker.state },
+        'cannot connect to Kafka; records stay queued',
+      );
+      return false;
+    }
   }
 
   /**
