@@ -9,7 +9,7 @@ import {
 import { checkKafka, provisionTopics } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { OUTBOX_ENTITIES, OUTBOX_MIGRATIONS, OUTBOX_NOTIFY_CHANNEL, OutboxStore } from '@fleet/outbox';
-import { closeRedisClient, createRedisClient, pingRedis, type RedisClient } from '@fleet/redis';
+import { closeRedisClient, createRedisClient, pingRedis, publishAll, type RedisClient } from '@fleet/redis';
 import {
   createGuardedProducer,
   METRICS_REGISTRY,
@@ -32,7 +32,7 @@ import { OutboxRelay } from './relay';
 export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private dataSource: DataSource | undefined;
   private listener: NotificationListener | undefined;
-  private relay: OutboxRelay | undefined;
+  private relays: OutboxRelay[] = [];
   private readonly kafka: GuardedProducer;
   private readonly redis: RedisClient;
   private readonly store = new OutboxStore();
@@ -54,7 +54,11 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
       entities: [...OUTBOX_ENTITIES],
       migrations: [...OUTBOX_MIGRATIONS],
       applicationName: config.SERVICE_NAME,
-      poolSize: 4,
+      // A lost "published" mark only means the batch is published again (same event ids), so the
+      // poller need not wait for each commit's WAL flush; the writers' commits stay synchronous.
+      synchronousCommit: false,
+      // One connection per relay loop, one for the metrics query and purges, one spare.
+      poolSize: config.OUTBOX_CONCURRENCY + 2,
       logger,
     });
     const dataSource = this.dataSource;
@@ -66,43 +70,45 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
         'topic provisioning failed; publishing to unprovisioned topics will be rejected',
       ),
     );
-    const relay = new OutboxRelay({
-      dataSource,
-      store: this.store,
-      producer: this.kafka.producer,
-      breaker: this.kafka.breaker,
-      logger,
-      metrics: relayMetrics(registry, () => this.store.stats(dataSource.manager)),
-      batchSize: config.OUTBOX_BATCH_SIZE,
-      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-      retryPolicy: {
-        maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-        initialBackoffMs: config.OUTBOX_BACKOFF_INITIAL_MS,
-        maxBackoffMs: config.OUTBOX_BACKOFF_MAX_MS,
-      },
-      retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
-      notifier: config.OUTBOX_NOTIFY_REDIS
-        ? {
-            publishAll: async (channel, messages) => {
-              const pipeline = this.redis.pipeline();
-              for (const message of messages) pipeline.publish(channel, message);
-              await pipeline.exec();
-            },
-          }
-        : undefined,
-    });
-    this.relay = relay;
-    this.kafka.breaker.onStateChange((state) => state === 'half-open' && relay.wake());
+    const metrics = relayMetrics(registry, () => this.store.stats(dataSource.manager));
+    // Loops of one process behave exactly like separate pollers (key locks keep them apart); two
+    // let one claim and mark in PostgreSQL while the other waits for the broker.
+    const relays = Array.from(
+      { length: config.OUTBOX_CONCURRENCY },
+      () =>
+        new OutboxRelay({
+          dataSource,
+          store: this.store,
+          producer: this.kafka.producer,
+          breaker: this.kafka.breaker,
+          logger,
+          metrics,
+          batchSize: config.OUTBOX_BATCH_SIZE,
+          pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+          retryPolicy: {
+            maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+            initialBackoffMs: config.OUTBOX_BACKOFF_INITIAL_MS,
+            maxBackoffMs: config.OUTBOX_BACKOFF_MAX_MS,
+          },
+          retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+          notifier: config.OUTBOX_NOTIFY_REDIS
+            ? { publishAll: (channel, messages) => publishAll(this.redis, channel, messages) }
+            : undefined,
+        }),
+    );
+    this.relays = relays;
+    const wakeAll = () => relays.forEach((relay) => relay.wake());
+    this.kafka.breaker.onStateChange((state) => state === 'half-open' && wakeAll());
     this.listener = listenForNotifications({
       url: config.DATABASE_URL,
       channel: OUTBOX_NOTIFY_CHANNEL,
       // The trigger's payload is the schema the rows went into: other schemas' inserts are not ours.
-      onNotify: (schema) => schema === config.DATABASE_SCHEMA && relay.wake(),
-      onConnected: () => relay.wake(),
+      onNotify: (schema) => schema === config.DATABASE_SCHEMA && wakeAll(),
+      onConnected: wakeAll,
       logger,
       applicationName: `${config.SERVICE_NAME}-listen`,
     });
-    relay.start();
+    relays.forEach((relay) => relay.start());
     logger.info(
       {
         batchSize: config.OUTBOX_BATCH_SIZE,
@@ -114,7 +120,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.relay?.stop();
+    await Promise.all(this.relays.map((relay) => relay.stop()));
     await this.listener?.close();
     this.kafka.breaker.shutdown();
     await this.kafka.producer.disconnect().catch(() => undefined);

@@ -54,6 +54,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private wokenEarly = false;
+  private announcing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -72,6 +73,7 @@ export class OutboxRelay {
     this.stopping = true;
     this.wake();
     await this.loop;
+    await this.announcing;
   }
 
   private async run(): Promise<void> {
@@ -141,7 +143,8 @@ export class OutboxRelay {
       open = false;
       endTimer();
       for (const event of result.published) metrics.published.inc({ topic: event.topic });
-      await this.notify(result.published);
+      // Off the critical path, one announcement at a time: a notification is a hint, never the event.
+      this.announcing = this.announcing.then(() => this.notify(result.published));
       return events.length;
     } finally {
       if (open) await runner.rollbackTransaction().catch(() => undefined);

@@ -48,6 +48,14 @@ export interface DbOptions {
    */
   logQueries?: boolean;
   /**
+   * `false` lets this pool's commits return before their WAL is flushed to disk (PostgreSQL's
+   * `synchronous_commit = off`): a crash can lose the last few hundred milliseconds of commits,
+   * never corrupt anything. Only for writers whose lost commit is harmless, such as the outbox
+   * poller's "published" marks (a lost mark means a duplicate publish, which consumers absorb).
+   * @defaultValue true
+   */
+  synchronousCommit?: boolean;
+  /**
    * Queries slower than this are logged as warnings.
    * @defaultValue 1000
    */
@@ -97,7 +105,12 @@ export function createDataSource(options: DbOptions): DataSource {
     logger: typeOrmLogger(options.logger, options.logQueries ?? false),
     maxQueryExecutionTime: options.slowQueryWarnMs ?? 1000,
     // `public` stays on the path so extension functions installed there still resolve.
-    extra: { options: `-c search_path=${schema === 'public' ? 'public' : `${schema},public`}` },
+    extra: {
+      options: [
+        `-c search_path=${schema === 'public' ? 'public' : `${schema},public`}`,
+        ...(options.synchronousCommit === false ? ['-c synchronous_commit=off'] : []),
+      ].join(' '),
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-import { type EntityManager } from '@fleet/db';
+import { queryPrepared, type EntityManager } from '@fleet/db';
 
 /** A row the poller holds (row lock and key lock) until its transaction ends. */
 export interface ClaimedEvent {
@@ -82,52 +82,56 @@ interface Row {
  * what `claim` returns stays locked until that transaction ends.
  *
  * Ordering across pollers (see apps/outbox-poller/README.md): a poller publishes rows of a key
- * only while it holds that key's transaction-scoped advisory lock, and takes every pending row of
- * the key up to its batch limit, oldest first. A second poller skips locked keys, so it can never
+ * only while it holds that key's transaction-scoped advisory lock, and takes the key's oldest
+ * pending rows, in order (a prefix: the rest waits for the next batch). A second poller skips locked keys, so it can never
  * publish a later row of a key while an earlier one is in flight elsewhere. Rows are found by
  * scanning everything unpublished (no high-water mark), so a row whose transaction committed late
  * is picked up on the next poll instead of being skipped.
  */
 export class OutboxStore {
   /**
-   * Claims up to `batchSize` publishable rows, oldest first, all rows of each key it takes, in
-   * order. Keys held by another poller are skipped; a key whose head row waits out a backoff is
-   * skipped entirely (per-key order), parked rows hold nothing back.
+   * Claims about `batchSize` publishable rows: the keys of the oldest pending rows, and for each
+   * key its oldest rows in order. Keys held by another poller are skipped; a key whose head row
+   * waits out a backoff is skipped entirely (per-key order); parked rows hold nothing back.
    */
   async claim(manager: EntityManager, batchSize: number): Promise<ClaimedEvent[]> {
-    const candidates: { aggregate_key: string }[] = await manager.query(
-      `SELECT DISTINCT aggregate_key FROM (
-         SELECT e.aggregate_key FROM outbox_events e
-          WHERE e.published_at IS NULL AND e.parked_at IS NULL
-            AND NOT EXISTS (
-              SELECT 1 FROM outbox_events b
-               WHERE b.aggregate_key = e.aggregate_key
-                 AND b.published_at IS NULL AND b.parked_at IS NULL
-                 AND b.next_attempt_at IS NOT NULL AND b.next_attempt_at > now()
-                 AND b.seq <= e.seq)
-          ORDER BY e.seq
-          LIMIT $1) c`,
-      [batchSize],
-    );
-    if (candidates.length === 0) return [];
-    // Locks are taken on this short, fixed list only, never inside a scan the planner might widen.
-    const owned: { key: string }[] = await manager.query(
-      `SELECT k AS key FROM unnest($1::text[]) AS k
-        WHERE pg_try_advisory_xact_lock($2, hashtext(current_schema() || '/' || k))`,
-      [candidates.map((c) => c.aggregate_key), KEY_LOCK_SPACE],
-    );
-    if (owned.length === 0) return [];
-    // A new statement, so a new snapshot: it sees what the key's previous holder committed.
-    const rows: Row[] = await manager.query(
-      `SELECT id, seq, aggregate_type, aggregate_key, event_type, topic, payload::text AS payload,
-              headers, attempts, created_at,
-              (next_attempt_at IS NOT NULL AND next_attempt_at > now()) AS waiting
-         FROM outbox_events
-        WHERE aggregate_key = ANY($1::text[]) AND published_at IS NULL AND parked_at IS NULL
-        ORDER BY seq
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED`,
-      [owned.map((o) => o.key), batchSize],
+    // One statement. `candidates`: the keys of the oldest publishable rows. `owned`: those whose
+    // advisory lock we got — a CTE with a volatile function is materialized, and a volatile qual is
+    // never pushed below a LIMIT, so locks are tried on those few keys only, never on a scan the
+    // planner widened. Then, per owned key, its oldest pending rows through the key's index range
+    // (a prefix is all order needs: nobody else may publish the key while we hold its lock).
+    // Rows another poller published since this statement's snapshot are re-checked when locked
+    // (READ COMMITTED re-evaluates the WHERE clause on the newest row version) and drop out.
+    const rows = await queryPrepared<Row>(
+      manager,
+      'outbox_claim',
+      `WITH candidates AS (
+         SELECT DISTINCT aggregate_key AS key FROM (
+           SELECT e.aggregate_key FROM outbox_events e
+            WHERE e.published_at IS NULL AND e.parked_at IS NULL
+              AND NOT EXISTS (
+                SELECT 1 FROM outbox_events b
+                 WHERE b.aggregate_key = e.aggregate_key
+                   AND b.published_at IS NULL AND b.parked_at IS NULL
+                   AND b.next_attempt_at IS NOT NULL AND b.next_attempt_at > now()
+                   AND b.seq <= e.seq)
+            ORDER BY e.seq
+            LIMIT $1) oldest),
+       owned AS MATERIALIZED (
+         SELECT key FROM candidates
+          WHERE pg_try_advisory_xact_lock($2, hashtext(current_schema() || '/' || key)))
+       SELECT r.* FROM owned
+       CROSS JOIN LATERAL (
+         SELECT id, seq, aggregate_type, aggregate_key, event_type, topic, payload::text AS payload,
+                headers, attempts, created_at,
+                (next_attempt_at IS NOT NULL AND next_attempt_at > now()) AS waiting
+           FROM outbox_events
+          WHERE aggregate_key = owned.key AND published_at IS NULL AND parked_at IS NULL
+          ORDER BY seq
+          LIMIT greatest(1, ceil($1::numeric / greatest(1, (SELECT count(*) FROM owned))))
+          FOR UPDATE SKIP LOCKED) r
+       ORDER BY r.seq`,
+      [batchSize, KEY_LOCK_SPACE],
     );
     const blocked = new Set<string>();
     const claimed: ClaimedEvent[] = [];
@@ -153,7 +157,9 @@ export class OutboxStore {
   /** Marks rows published: one statement for the whole batch. */
   async markPublished(manager: EntityManager, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await manager.query(
+    await queryPrepared(
+      manager,
+      'outbox_mark_published',
       `UPDATE outbox_events
           SET published_at = now(), next_attempt_at = NULL, last_error = NULL
         WHERE id = ANY($1::uuid[])`,

@@ -24,3 +24,4 @@ export {
   type ParsedFallbackEntry,
 } from './fallback-record';
 export { RedisRuntimeError, type RedisRuntimeErrorCode } from './redis.errors';
+export { publishAll } from './publish';
