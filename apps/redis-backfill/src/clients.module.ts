@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Breaker } from '@fleet/circuit-breaker';
-import { classifyPublishError, createKafkaClient, FleetProducer, type KafkaClient } from '@fleet/kafka';
+import { type Breaker } from '@fleet/circuit-breaker';
+import { type FleetProducer } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import {
   closeRedisClient,
@@ -9,9 +9,22 @@ import {
   fallbackQueueKeys,
   type RedisClient,
 } from '@fleet/redis';
-import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
+import {
+  createGuardedProducer,
+  METRICS_REGISTRY,
+  SERVICE_CONFIG,
+  SERVICE_LOGGER,
+  type GuardedProducer,
+} from '@fleet/service-kit';
 import { type Registry } from 'prom-client';
-import { FALLBACK_QUEUE, FLEET_PRODUCER, KAFKA_BREAKER, KAFKA_CLIENT, REDIS_CLIENT } from './app.tokens';
+import {
+  FALLBACK_QUEUE,
+  FLEET_PRODUCER,
+  GUARDED_PRODUCER,
+  KAFKA_BREAKER,
+  KAFKA_CLIENT,
+  REDIS_CLIENT,
+} from './app.tokens';
 import { type Config } from './config';
 
 /** Closes the clients after the drainer stopped (Nest runs every module's shutdown hooks in phases). */
@@ -51,42 +64,15 @@ class ClientsLifecycle implements OnApplicationShutdown {
         new FallbackQueue(redis, { keys: fallbackQueueKeys(config.FALLBACK_KEY_PREFIX) }),
     },
     {
-      provide: KAFKA_CLIENT,
-      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
-      useFactory: (config: Config, logger: Logger): KafkaClient =>
-        createKafkaClient({
-          brokers: config.KAFKA_BROKERS,
-          clientId: config.SERVICE_NAME,
-          logger,
-          // A few retries: a send fails within seconds when the broker is gone, and the breaker,
-          // not the client, decides when to try again.
-          retries: config.KAFKA_SEND_RETRIES,
-          requestTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
-        }),
-    },
-    {
-      provide: KAFKA_BREAKER,
+      provide: GUARDED_PRODUCER,
       inject: [SERVICE_CONFIG, SERVICE_LOGGER, METRICS_REGISTRY],
-      useFactory: (config: Config, logger: Logger, registry: Registry) =>
-        new Breaker({
-          name: 'kafka-producer',
-          registry,
-          logger,
-          failureThresholdPercent: config.KAFKA_BREAKER_FAILURE_PERCENT,
-          minimumCalls: config.KAFKA_BREAKER_MINIMUM_CALLS,
-          windowMs: config.KAFKA_BREAKER_WINDOW_MS,
-          resetTimeoutMs: config.KAFKA_BREAKER_RESET_MS,
-          // A record the broker rejects says nothing about the broker's health.
-          isFailure: (error) => classifyPublishError(error) === 'unavailable',
-        }),
-    },
-    {
-      provide: FLEET_PRODUCER,
-      inject: [KAFKA_CLIENT, KAFKA_BREAKER, SERVICE_CONFIG, METRICS_REGISTRY],
       // No fallback sink here: this app drains the fallback list; it never refills it.
-      useFactory: (kafka: KafkaClient, breaker: Breaker, config: Config, registry: Registry) =>
-        new FleetProducer(kafka, { registry, guard: breaker, ackTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS }),
+      useFactory: (config: Config, logger: Logger, registry: Registry): GuardedProducer =>
+        createGuardedProducer({ config, registry, logger }),
     },
+    { provide: KAFKA_CLIENT, inject: [GUARDED_PRODUCER], useFactory: (g: GuardedProducer) => g.kafka },
+    { provide: KAFKA_BREAKER, inject: [GUARDED_PRODUCER], useFactory: (g: GuardedProducer) => g.breaker },
+    { provide: FLEET_PRODUCER, inject: [GUARDED_PRODUCER], useFactory: (g: GuardedProducer) => g.producer },
     ClientsLifecycle,
   ],
   exports: [REDIS_CLIENT, FALLBACK_QUEUE, KAFKA_CLIENT, KAFKA_BREAKER, FLEET_PRODUCER],

@@ -1,4 +1,5 @@
-import { baseServiceEnv, envDurationMs, envInt, envList, envPort, envUrl } from '@fleet/config';
+import { baseServiceEnv, envDurationMs, envInt, envPort, envUrl } from '@fleet/config';
+import { kafkaProducerEnv } from '@fleet/service-kit';
 import { MAX_CLAIM } from '@fleet/redis';
 import { z } from 'zod';
 
@@ -8,19 +9,12 @@ const durationAtLeast = (minMs: number) =>
 
 /**
  * Env of redis-backfill, checked once at boot (exit 1 naming each bad variable). The Kafka
- * variables have the same names and defaults as every other producing app's. The README's table
+ * variables are the fleet's shared `kafkaProducerEnv`. The README's table
  * lists each variable with its meaning.
  */
-export const configSchema = baseServiceEnv.extend({
+export const configSchema = baseServiceEnv.extend(kafkaProducerEnv.shape).extend({
   HEALTH_PORT: envPort().default(9472),
   REDIS_URL: envUrl({ protocols: ['redis', 'rediss'] }),
-  KAFKA_BROKERS: envList(),
-  KAFKA_SEND_TIMEOUT_MS: durationAtLeast(100).default(10_000),
-  KAFKA_SEND_RETRIES: envInt({ min: 0, max: 20 }).default(2),
-  KAFKA_BREAKER_FAILURE_PERCENT: envInt({ min: 1, max: 100 }).default(50),
-  KAFKA_BREAKER_MINIMUM_CALLS: envInt({ min: 1 }).default(3),
-  KAFKA_BREAKER_WINDOW_MS: durationAtLeast(100).default(10_000),
-  KAFKA_BREAKER_RESET_MS: durationAtLeast(100).default(5_000),
   FALLBACK_BATCH_SIZE: envInt({ min: 1, max: MAX_CLAIM }).default(50),
   FALLBACK_POLL_INTERVAL_MS: durationAtLeast(50).default(10_000),
   FALLBACK_LOCK_TTL_MS: durationAtLeast(1_000).default(15_000),
