@@ -7,7 +7,7 @@
  *
  * Needs DATABASE_URL (and DATABASE_SCHEMA when not `public`). Exit 0 ok, 1 failed, 2 usage.
  */
-import { connectDataSource } from '@fleet/db';
+import { connectDataSource, sqlOf } from '@fleet/db';
 import { createLogger } from '@fleet/observability';
 import { OutboxStore } from '@fleet/outbox';
 
@@ -45,10 +45,10 @@ export async function runAdmin(
   try {
     const store = new OutboxStore();
     if (command === 'parked') {
-      for (const event of await store.listParked(dataSource.manager, limit))
+      for (const event of await store.listParked(sqlOf(dataSource.manager), limit))
         write(`${JSON.stringify(event)}\n`);
     } else {
-      const replayed = await store.replayParked(dataSource.manager, all ? undefined : ids);
+      const replayed = await store.replayParked(sqlOf(dataSource.manager), all ? undefined : ids);
       write(`replayed ${replayed.length} event(s)${replayed.length ? `: ${replayed.join(' ')}` : ''}\n`);
       if (!all && replayed.length < ids.length) {
         write(

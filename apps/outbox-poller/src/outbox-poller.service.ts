@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
+  sqlOf,
   connectDataSource,
   listenForNotifications,
   pingDatabase,
@@ -70,7 +71,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
         'topic provisioning failed; publishing to unprovisioned topics will be rejected',
       ),
     );
-    const metrics = relayMetrics(registry, () => this.store.stats(dataSource.manager));
+    const metrics = relayMetrics(registry, () => this.store.stats(sqlOf(dataSource.manager)));
     // Loops of one process behave exactly like separate pollers (key locks keep them apart); two
     // let one claim and mark in PostgreSQL while the other waits for the broker.
     const relays = Array.from(

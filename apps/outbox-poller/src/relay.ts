@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { BreakerOpenError, type Breaker } from '@fleet/circuit-breaker';
 import { FleetHeaders, OUTBOX_PUBLISHED_CHANNEL, type OutboxPublishedNotification } from '@fleet/contracts';
-import { type DataSource } from '@fleet/db';
+import { inTransaction, sqlOf, type DataSource } from '@fleet/db';
 import { classifyPublishError, type FleetProducer, type TopicRecords } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { type ClaimedEvent, type OutboxRetryPolicy, type OutboxStore } from '@fleet/outbox';
@@ -112,22 +112,14 @@ export class OutboxRelay {
   /** One claim–publish–mark transaction; returns how many rows were claimed. */
   async relayOnce(): Promise<number> {
     const { dataSource, store, batchSize, metrics, retryPolicy, logger } = this.options;
-    const runner = dataSource.createQueryRunner();
-    let open = false;
-    try {
-      await runner.connect();
-      await runner.startTransaction();
-      open = true;
-      const events = await store.claim(runner.manager, batchSize);
-      if (events.length === 0) {
-        await runner.commitTransaction();
-        open = false;
-        return 0;
-      }
+    // Straight on a pooled pg connection: per batch, BEGIN, one claim, one mark, COMMIT.
+    const published = await inTransaction(dataSource, async (sql) => {
+      const events = await store.claim(sql, batchSize);
+      if (events.length === 0) return { claimed: 0, events: [] as ClaimedEvent[], endTimer: undefined };
       const endTimer = metrics.publishDuration.startTimer();
       const result = await this.publish(events);
       for (const { event, error } of result.rejected) {
-        const { parked, attempts } = await store.recordRejection(runner.manager, event, error, retryPolicy);
+        const { parked, attempts } = await store.recordRejection(sql, event, error, retryPolicy);
         metrics.failures.inc({ kind: 'rejected' });
         if (parked) metrics.parkedTotal.inc({ topic: event.topic });
         logger[parked ? 'error' : 'warn'](
@@ -136,20 +128,17 @@ export class OutboxRelay {
         );
       }
       await store.markPublished(
-        runner.manager,
+        sql,
         result.published.map((e) => e.id),
       );
-      await runner.commitTransaction();
-      open = false;
-      endTimer();
-      for (const event of result.published) metrics.published.inc({ topic: event.topic });
-      // Off the critical path, one announcement at a time: a notification is a hint, never the event.
-      this.announcing = this.announcing.then(() => this.notify(result.published));
-      return events.length;
-    } finally {
-      if (open) await runner.rollbackTransaction().catch(() => undefined);
-      await runner.release();
-    }
+      return { claimed: events.length, events: result.published, endTimer };
+    });
+    published.endTimer?.();
+    for (const event of published.events) metrics.published.inc({ topic: event.topic });
+    // Off the critical path, one announcement at a time: a notification is a hint, never the event.
+    if (published.events.length > 0)
+      this.announcing = this.announcing.then(() => this.notify(published.events));
+    return published.claimed;
   }
 
   private async publish(events: ClaimedEvent[]): Promise<BatchResult> {
@@ -244,7 +233,7 @@ export class OutboxRelay {
     const { retentionMs, dataSource, store, logger } = this.options;
     if (retentionMs <= 0) return;
     try {
-      const purged = await store.purgePublished(dataSource.manager, retentionMs, 1_000);
+      const purged = await store.purgePublished(sqlOf(dataSource.manager), retentionMs, 1_000);
       if (purged > 0) logger.debug({ purged }, 'purged published outbox rows past retention');
     } catch (error) {
       logger.warn({ err: error }, 'purging published outbox rows failed');

@@ -10,7 +10,7 @@ export {
 export { DbError, type DbErrorCode } from './db.errors';
 export { type DbLogger } from './logger';
 export { migrationStatus, runMigrations, type MigrationState } from './migrations';
-export { queryPrepared } from './prepared';
+export { inTransaction, sqlOf, type Sql } from './prepared';
 export {
   listenForNotifications,
   type NotificationListener,

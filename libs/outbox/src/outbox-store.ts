@@ -1,4 +1,4 @@
-import { queryPrepared, type EntityManager } from '@fleet/db';
+import { type Sql } from '@fleet/db';
 
 /** A row the poller holds (row lock and key lock) until its transaction ends. */
 export interface ClaimedEvent {
@@ -78,7 +78,7 @@ interface Row {
 }
 
 /**
- * The SQL of the outbox poller. Every method takes the manager of a transaction the caller owns;
+ * The SQL of the outbox poller. Every method takes the `Sql` of a transaction the caller owns;
  * what `claim` returns stays locked until that transaction ends.
  *
  * Ordering across pollers (see apps/outbox-poller/README.md): a poller publishes rows of a key
@@ -94,7 +94,7 @@ export class OutboxStore {
    * key its oldest rows in order. Keys held by another poller are skipped; a key whose head row
    * waits out a backoff is skipped entirely (per-key order); parked rows hold nothing back.
    */
-  async claim(manager: EntityManager, batchSize: number): Promise<ClaimedEvent[]> {
+  async claim(sql: Sql, batchSize: number): Promise<ClaimedEvent[]> {
     // One statement. `candidates`: the keys of the oldest publishable rows. `owned`: those whose
     // advisory lock we got — a CTE with a volatile function is materialized, and a volatile qual is
     // never pushed below a LIMIT, so locks are tried on those few keys only, never on a scan the
@@ -102,9 +102,7 @@ export class OutboxStore {
     // (a prefix is all order needs: nobody else may publish the key while we hold its lock).
     // Rows another poller published since this statement's snapshot are re-checked when locked
     // (READ COMMITTED re-evaluates the WHERE clause on the newest row version) and drop out.
-    const rows = await queryPrepared<Row>(
-      manager,
-      'outbox_claim',
+    const rows = await sql.rows<Row>(
       `WITH candidates AS (
          SELECT DISTINCT aggregate_key AS key FROM (
            SELECT e.aggregate_key FROM outbox_events e
@@ -132,6 +130,7 @@ export class OutboxStore {
           FOR UPDATE SKIP LOCKED) r
        ORDER BY r.seq`,
       [batchSize, KEY_LOCK_SPACE],
+      'outbox_claim',
     );
     const blocked = new Set<string>();
     const claimed: ClaimedEvent[] = [];
@@ -155,15 +154,14 @@ export class OutboxStore {
   }
 
   /** Marks rows published: one statement for the whole batch. */
-  async markPublished(manager: EntityManager, ids: readonly string[]): Promise<void> {
+  async markPublished(sql: Sql, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await queryPrepared(
-      manager,
-      'outbox_mark_published',
+    await sql.rows(
       `UPDATE outbox_events
           SET published_at = now(), next_attempt_at = NULL, last_error = NULL
         WHERE id = ANY($1::uuid[])`,
       [ids],
+      'outbox_mark_published',
     );
   }
 
@@ -173,14 +171,14 @@ export class OutboxStore {
    * @returns whether the row is now parked.
    */
   async recordRejection(
-    manager: EntityManager,
+    sql: Sql,
     event: Pick<ClaimedEvent, 'id' | 'attempts'>,
     error: string,
     policy: OutboxRetryPolicy,
   ): Promise<{ parked: boolean; attempts: number }> {
     const attempts = event.attempts + 1;
     const parked = attempts >= policy.maxAttempts;
-    await manager.query(
+    await sql.rows(
       `UPDATE outbox_events
           SET attempts = $2, last_error = $3,
               next_attempt_at = CASE WHEN $4 THEN NULL ELSE now() + $5 * interval '1 millisecond' END,
@@ -191,8 +189,8 @@ export class OutboxStore {
     return { parked, attempts };
   }
 
-  async stats(manager: EntityManager): Promise<OutboxStats> {
-    const [row]: { pending: string; parked: string; oldest: number | null }[] = await manager.query(
+  async stats(sql: Sql): Promise<OutboxStats> {
+    const [row]: { pending: string; parked: string; oldest: number | null }[] = await sql.rows(
       `SELECT count(*) FILTER (WHERE parked_at IS NULL) AS pending,
               count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
               extract(epoch FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 AS oldest
@@ -206,7 +204,7 @@ export class OutboxStore {
     };
   }
 
-  async listParked(manager: EntityManager, limit = 100): Promise<ParkedEvent[]> {
+  async listParked(sql: Sql, limit = 100): Promise<ParkedEvent[]> {
     const rows: {
       id: string;
       aggregate_key: string;
@@ -216,7 +214,7 @@ export class OutboxStore {
       last_error: string | null;
       created_at: Date;
       parked_at: Date;
-    }[] = await manager.query(
+    }[] = await sql.rows(
       `SELECT id, aggregate_key, event_type, topic, attempts, last_error, created_at, parked_at
          FROM outbox_events WHERE parked_at IS NOT NULL ORDER BY seq LIMIT $1`,
       [limit],
@@ -238,8 +236,8 @@ export class OutboxStore {
    * A replayed event reaches consumers after later events of its key (it was parked meanwhile).
    * @returns the ids replayed.
    */
-  async replayParked(manager: EntityManager, ids?: readonly string[]): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query(
+  async replayParked(sql: Sql, ids?: readonly string[]): Promise<string[]> {
+    const rows: { id: string }[] = await sql.rows(
       // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
       `WITH replayed AS (
          UPDATE outbox_events
@@ -253,8 +251,8 @@ export class OutboxStore {
   }
 
   /** Deletes up to `limit` rows published more than `olderThanMs` ago; returns how many. */
-  async purgePublished(manager: EntityManager, olderThanMs: number, limit = 10_000): Promise<number> {
-    const rows: { id: string }[] = await manager.query(
+  async purgePublished(sql: Sql, olderThanMs: number, limit = 10_000): Promise<number> {
+    const rows: { id: string }[] = await sql.rows(
       `WITH purged AS (
          DELETE FROM outbox_events WHERE id IN (
            SELECT id FROM outbox_events

@@ -5,7 +5,7 @@ import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defineTopic } from '@fleet/contracts';
-import { listenForNotifications, type DataSource, type EntityManager } from '@fleet/db';
+import { listenForNotifications, sqlOf, type DataSource, type EntityManager } from '@fleet/db';
 import { captureLogger, createTestSchema, type TestSchema } from '@fleet/db/testing';
 import { z } from 'zod';
 import {
@@ -134,18 +134,18 @@ describe('outbox store on a real PostgreSQL', () => {
     const first = await openTx(db.dataSource);
     const second = await openTx(db.dataSource);
     try {
-      const a = await store.claim(first.manager, 2);
+      const a = await store.claim(sqlOf(first.manager), 2);
       assert.deepEqual(ns(a), [1, 2], 'batch limit cuts the key; rows in order');
-      const b = await store.claim(second.manager, 10);
+      const b = await store.claim(sqlOf(second.manager), 10);
       assert.deepEqual(ns(b), [10], 'key k is held by the first poller, so its third row waits');
       await store.markPublished(
-        first.manager,
+        sqlOf(first.manager),
         a.map((e) => e.id),
       );
       await first.finish();
       await second.finish();
       const third = await openTx(db.dataSource);
-      assert.deepEqual(ns(await store.claim(third.manager, 10)), [3, 10]);
+      assert.deepEqual(ns(await store.claim(sqlOf(third.manager), 10)), [3, 10]);
       await third.finish(false);
     } finally {
       await first.finish().catch(() => undefined);
@@ -158,16 +158,20 @@ describe('outbox store on a real PostgreSQL', () => {
     await add(slow.manager, 'slow', 1); // lower seq, not yet visible
     await add(db.dataSource.manager, 'fast', 2); // higher seq, committed first
     let poll = await openTx(db.dataSource);
-    const firstPoll = await store.claim(poll.manager, 10);
+    const firstPoll = await store.claim(sqlOf(poll.manager), 10);
     assert.deepEqual(ns(firstPoll), [2]);
     await store.markPublished(
-      poll.manager,
+      sqlOf(poll.manager),
       firstPoll.map((e) => e.id),
     );
     await poll.finish();
     await slow.finish();
     poll = await openTx(db.dataSource);
-    assert.deepEqual(ns(await store.claim(poll.manager, 10)), [1], 'the late row is found on the next poll');
+    assert.deepEqual(
+      ns(await store.claim(sqlOf(poll.manager), 10)),
+      [1],
+      'the late row is found on the next poll',
+    );
     await poll.finish(false);
   });
 
@@ -177,48 +181,55 @@ describe('outbox store on a real PostgreSQL', () => {
     await add(db.dataSource.manager, 'k', 2);
     await add(db.dataSource.manager, 'j', 3);
     let tx = await openTx(db.dataSource);
-    let claimed = await store.claim(tx.manager, 10);
+    let claimed = await store.claim(sqlOf(tx.manager), 10);
     const head = claimed.find((e) => e.aggregateKey === 'k')!;
-    assert.deepEqual(await store.recordRejection(tx.manager, head, 'MESSAGE_TOO_LARGE', policy), {
+    assert.deepEqual(await store.recordRejection(sqlOf(tx.manager), head, 'MESSAGE_TOO_LARGE', policy), {
       parked: false,
       attempts: 1,
     });
     await tx.finish();
 
     tx = await openTx(db.dataSource);
-    assert.deepEqual(ns(await store.claim(tx.manager, 10)), [3], 'k waits behind its head row; j flows');
+    assert.deepEqual(
+      ns(await store.claim(sqlOf(tx.manager), 10)),
+      [3],
+      'k waits behind its head row; j flows',
+    );
     await tx.finish(false);
 
     await sleep(400);
     tx = await openTx(db.dataSource);
-    claimed = await store.claim(tx.manager, 10);
+    claimed = await store.claim(sqlOf(tx.manager), 10);
     assert.deepEqual(ns(claimed), [1, 2, 3], 'after the backoff the head row comes first again');
-    assert.deepEqual(await store.recordRejection(tx.manager, claimed[0], 'MESSAGE_TOO_LARGE', policy), {
-      parked: true,
-      attempts: 2,
-    });
+    assert.deepEqual(
+      await store.recordRejection(sqlOf(tx.manager), claimed[0], 'MESSAGE_TOO_LARGE', policy),
+      {
+        parked: true,
+        attempts: 2,
+      },
+    );
     await tx.finish();
 
-    const stats = await store.stats(db.dataSource.manager);
+    const stats = await store.stats(sqlOf(db.dataSource.manager));
     assert.equal(stats.parked, 1);
     assert.equal(stats.pending, 2);
-    const [parked] = await store.listParked(db.dataSource.manager);
+    const [parked] = await store.listParked(sqlOf(db.dataSource.manager));
     assert.equal(parked.lastError, 'MESSAGE_TOO_LARGE');
     assert.equal(parked.attempts, 2);
 
     tx = await openTx(db.dataSource);
-    assert.deepEqual(ns(await store.claim(tx.manager, 10)), [2, 3], 'a parked row holds nothing back');
+    assert.deepEqual(ns(await store.claim(sqlOf(tx.manager), 10)), [2, 3], 'a parked row holds nothing back');
     await tx.finish(false);
 
-    assert.deepEqual(await store.replayParked(db.dataSource.manager), [parked.id]);
-    assert.equal((await store.stats(db.dataSource.manager)).parked, 0);
+    assert.deepEqual(await store.replayParked(sqlOf(db.dataSource.manager)), [parked.id]);
+    assert.equal((await store.stats(sqlOf(db.dataSource.manager))).parked, 0);
   });
 
   test('stats count pending rows and the age of the oldest; published rows can be purged', async () => {
     await add(db.dataSource.manager, 'a', 1);
     await db.dataSource.query(`UPDATE outbox_events SET created_at = now() - interval '90 seconds'`);
     await add(db.dataSource.manager, 'a', 2);
-    const stats = await store.stats(db.dataSource.manager);
+    const stats = await store.stats(sqlOf(db.dataSource.manager));
     assert.equal(stats.pending, 2);
     assert.ok(
       stats.oldestPendingAgeSeconds >= 89 && stats.oldestPendingAgeSeconds < 120,
@@ -226,13 +237,13 @@ describe('outbox store on a real PostgreSQL', () => {
     );
     const tx = await openTx(db.dataSource);
     await store.markPublished(
-      tx.manager,
-      (await store.claim(tx.manager, 10)).map((e) => e.id),
+      sqlOf(tx.manager),
+      (await store.claim(sqlOf(tx.manager), 10)).map((e) => e.id),
     );
     await tx.finish();
-    assert.equal((await store.stats(db.dataSource.manager)).pending, 0);
+    assert.equal((await store.stats(sqlOf(db.dataSource.manager))).pending, 0);
     await db.dataSource.query(`UPDATE outbox_events SET published_at = now() - interval '2 hours'`);
-    assert.equal(await store.purgePublished(db.dataSource.manager, 3_600_000), 2);
+    assert.equal(await store.purgePublished(sqlOf(db.dataSource.manager), 3_600_000), 2);
   });
 
   test('committing an insert notifies listeners with the schema; a rolled-back one does not', async () => {
