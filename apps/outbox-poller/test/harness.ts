@@ -1,7 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTopic, type TopicContract } from '@fleet/contracts';
 import { type DataSource } from '@fleet/db';
@@ -9,14 +6,13 @@ import { createTestSchema, type TestSchema } from '@fleet/db/testing';
 import { createKafkaClient, provisionTopics, type KafkaClient } from '@fleet/kafka';
 import { captureLogger, uniqueTopicName, type CollectedMessage } from '@fleet/kafka/testing';
 import { enqueue, OUTBOX_MIGRATIONS } from '@fleet/outbox';
+import { AppProcess, buildAppBundle } from '@fleet/service-kit/testing';
 import { z } from 'zod';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const BUNDLE = join(ROOT, 'dist/test/outbox-poller/main.js');
-const LOGS = join(ROOT, '.local/logs/tests');
 
 /** `uid` is unique per written event (independent of the event id), `n` counts up per key. */
 export const itemSchema = z.object({ uid: z.string(), key: z.string(), n: z.number().int().nonnegative() });
@@ -29,15 +25,9 @@ export interface PollerTest {
   close(): Promise<void>;
 }
 
-let built = false;
 /** Bundles the app once per test process, as tools/fleet and the container image do. */
-export function buildPoller(): void {
-  if (built) return;
-  execFileSync(process.execPath, ['tools/build.mjs', 'apps/outbox-poller/src/main.ts', BUNDLE], {
-    cwd: ROOT,
-    stdio: 'ignore',
-  });
-  built = true;
+export function buildPoller(): string {
+  return buildAppBundle('outbox-poller');
 }
 
 /** A fresh schema with the outbox table, and a fresh topic (provisioned with retry/dlq companions). */
@@ -59,99 +49,26 @@ export async function setupPollerTest(purpose: string, partitions = 6): Promise<
   return { db, topic, kafka, close: () => db.drop() };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
 /** The bundled outbox-poller as a child process, pointed at one test schema. */
-export class PollerProcess {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-    readonly logFile: string,
-  ) {
-    this.exited = new Promise((done) => child.on('exit', (code, signal) => done({ code, signal })));
-  }
-
-  static async start(schema: string, env: Record<string, string> = {}): Promise<PollerProcess> {
-    const port = await freePort();
-    const logFile = join(LOGS, `outbox-poller-${schema}-${port}.log`);
-    execFileSync('mkdir', ['-p', LOGS]);
-    const child = spawn(process.execPath, ['--enable-source-maps', BUNDLE], {
-      cwd: ROOT,
+export type PollerProcess = AppProcess;
+export const PollerProcess = {
+  async start(schema: string, env: Record<string, string> = {}): Promise<PollerProcess> {
+    const poller = await AppProcess.start({
+      app: 'outbox-poller',
       env: {
-        PATH: process.env.PATH,
-        NODE_OPTIONS: process.env.NODE_OPTIONS,
-        SERVICE_NAME: 'outbox-poller',
-        HEALTH_PORT: String(port),
         DATABASE_URL,
         DATABASE_SCHEMA: schema,
         KAFKA_BROKERS: BROKERS,
         REDIS_URL,
-        OTEL_ENABLED: 'false',
         OUTBOX_POLL_INTERVAL_MS: '200',
         KAFKA_BREAKER_RESET_MS: '2000',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const log = createWriteStream(logFile, { flags: 'a' });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    const poller = new PollerProcess(child, port, logFile);
     await poller.waitForHealth('/health/live');
     return poller;
-  }
-
-  async waitForHealth(path: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null)
-        throw new Error(`outbox-poller exited (${this.child.exitCode}); log: ${this.logFile}`);
-      const ok = await fetch(`http://127.0.0.1:${this.port}${path}`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
-      await sleep(100);
-    }
-    throw new Error(`outbox-poller ${path} not ok within ${timeoutMs} ms; log: ${this.logFile}`);
-  }
-
-  async metrics(): Promise<string> {
-    return (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
-  }
-
-  /** Value of one sample, e.g. `metric('circuit_breaker_state', { breaker: 'kafka-producer' })`. */
-  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-    for (const line of (await this.metrics()).split('\n')) {
-      const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!match || match[1] !== name) continue;
-      const have = Object.fromEntries(
-        [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-      );
-      if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(match[3]);
-    }
-    return undefined;
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM') {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
-  }
-
-  log(): string {
-    return readFileSync(this.logFile, 'utf8');
-  }
-}
+  },
+};
 
 /** Writes one event in its own transaction, optionally holding the transaction open first. */
 export async function writeEvent(

@@ -54,7 +54,7 @@ describe('redis-backfill while the broker is down (acceptance)', () => {
           FALLBACK_BACKOFF_MAX_MS: '2000',
           KAFKA_BREAKER_RESET_MS: '2000',
         });
-        await app.waitHealthy();
+        await app.waitForHealth();
         const started = app;
         await waitFor(
           'the kafka-producer breaker to open',

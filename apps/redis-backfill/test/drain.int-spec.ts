@@ -192,7 +192,7 @@ describe('redis-backfill drains the fallback list into Kafka (real Redis and bro
     const env = { FALLBACK_KEY_PREFIX: f.prefix, FALLBACK_BATCH_SIZE: '20', FALLBACK_LOCK_TTL_MS: '3000' };
     const replicas = await Promise.all([App.start(env), App.start(env)]);
     try {
-      await Promise.all(replicas.map((r) => r.waitHealthy()));
+      await Promise.all(replicas.map((r) => r.waitForHealth()));
       await drained(f);
       await recorder.waitForDistinct(2_000, 30_000);
       await sleep(1_000);

@@ -3,12 +3,11 @@
  * artifact that ships), a fresh fallback key prefix and fresh topics per test on the real servers,
  * and a consumer that records every delivery, duplicates included.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createKafkaClient, type KafkaClient } from '@fleet/kafka';
 import { captureLogger, uniqueTopicName, waitFor } from '@fleet/kafka/testing';
+import { AppProcess, buildAppBundle } from '@fleet/service-kit/testing';
 import {
   closeRedisClient,
   createRedisClient,
@@ -23,103 +22,20 @@ export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const VERBOSE = process.env.FLEET_TEST_VERBOSE === '1';
 
-/** Bundles the app once per test file, as tools/build.mjs does for a deployment. */
-export function buildApp(): void {
-  execFileSync(process.execPath, ['tools/build.mjs', 'apps/redis-backfill/src/main.ts', BUNDLE], {
-    cwd: ROOT,
-    stdio: VERBOSE ? 'inherit' : 'ignore',
-  });
+/** Bundles the app once per test process, as tools/build.mjs does for a deployment. */
+export function buildApp(): string {
+  return buildAppBundle('redis-backfill');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** One redis-backfill process. */
-export class App {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private output = '';
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {
-    child.stdout?.on('data', (chunk: Buffer) => this.collect(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.collect(chunk));
-    this.exited = new Promise((done) => child.on('exit', (code, signal) => done({ code, signal })));
-  }
-
-  static async start(env: Record<string, string>): Promise<App> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--enable-source-maps', BUNDLE], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SERVICE_NAME: 'redis-backfill',
-        HEALTH_PORT: String(port),
-        OTEL_ENABLED: 'false',
-        KAFKA_BROKERS: BROKERS,
-        REDIS_URL,
-        FALLBACK_POLL_INTERVAL_MS: '200',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return new App(child, port);
-  }
-
-  private collect(chunk: Buffer): void {
-    this.output += chunk.toString();
-    if (VERBOSE) process.stderr.write(`[app ${this.child.pid}] ${chunk.toString()}`);
-  }
-
-  /** The app's log lines (JSON) so far. */
-  logs(): Array<Record<string, unknown>> {
-    return this.output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-
-  tail(lines = 30): string {
-    return this.output.split('\n').slice(-lines).join('\n');
-  }
-
-  /** Sum of a metric's samples whose labels include `labels`; undefined when not served. */
-  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-    const text = await fetch(`http://127.0.0.1:${this.port}/metrics`).then((r) => r.text());
-    let sum: number | undefined;
-    for (const line of text.split('\n')) {
-      const match = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-      if (!match || match[1] !== name) continue;
-      const wanted = Object.entries(labels).every(([k, v]) => match[2]?.includes(`${k}="${v}"`));
-      if (wanted) sum = (sum ?? 0) + Number(match[3]);
-    }
-    return sum;
-  }
-
-  async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    await waitFor(
-      `redis-backfill on :${this.port} to serve /health/live`,
-      () =>
-        fetch(`http://127.0.0.1:${this.port}/health/live`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      timeoutMs,
-    );
-  }
-
-  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    return this.exited;
-  }
-}
+/** One redis-backfill process (the bundle), on a free health port. */
+export type App = AppProcess;
+export const App = {
+  start: (env: Record<string, string>): Promise<App> =>
+    AppProcess.start({
+      app: 'redis-backfill',
+      env: { KAFKA_BROKERS: BROKERS, REDIS_URL, FALLBACK_POLL_INTERVAL_MS: '200', ...env },
+    }),
+};
 
 /** A record as a producer would have queued it, with the headers a fleet producer sets. */
 export interface SentRecord {

@@ -2,7 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from '../src/testing';
 import { join, resolve } from 'node:path';
 import { waitFor } from '@fleet/kafka/testing';
 
@@ -11,15 +11,6 @@ const SOURCE = join(__dirname, 'fixture-app', 'main.ts');
 const BUNDLE = join(ROOT, 'dist', 'test', 'fixture-app', 'main.js');
 const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
 const OTLP = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 function start(entry: 'source' | 'bundle', env: Record<string, string | undefined>) {
   const args =
