@@ -6,7 +6,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createKafkaClient, type KafkaClient } from '@fleet/kafka';
-import { captureLogger, uniqueTopicName, waitFor } from '@fleet/kafka/testing';
+import {
+  captureLogger,
+  recordTopic,
+  uniqueTopicName,
+  waitFor,
+  type TopicRecording,
+} from '@fleet/kafka/testing';
 import { AppProcess, buildAppBundle } from '@fleet/service-kit/testing';
 import {
   closeRedisClient,
@@ -65,36 +71,23 @@ export interface Received {
 
 /** Everything a topic received since `start`, duplicates included. */
 export class TopicRecorder {
-  readonly messages: Received[] = [];
-  private constructor(private readonly stopConsumer: () => Promise<void>) {}
+  private constructor(private readonly recording: TopicRecording) {}
 
   static async start(kafka: KafkaClient, topics: string[]): Promise<TopicRecorder> {
-    const consumer = kafka.consumer({ groupId: `recorder-${randomUUID()}` });
-    const recorder = new TopicRecorder(() => consumer.disconnect());
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, raw] of Object.entries(message.headers ?? {})) {
-          const first = Array.isArray(raw) ? raw[0] : raw;
-          if (first !== undefined) headers[name] = first.toString();
-        }
-        recorder.messages.push({
-          topic,
-          partition,
-          offset: Number(message.offset),
-          key: message.key?.toString() ?? null,
-          value: message.value?.toString() ?? null,
-          headers,
-        });
-      },
-    });
-    return recorder;
+    return new TopicRecorder(await recordTopic(kafka, topics));
+  }
+
+  /** What arrived so far, value decoded as UTF-8 and offset as a number. */
+  get messages(): Received[] {
+    return this.recording.messages.map((m) => ({
+      ...m,
+      offset: Number(m.offset),
+      value: m.value?.toString() ?? null,
+    }));
   }
 
   distinctIds(): Set<string> {
-    return new Set(this.messages.map((m) => m.headers['x-event-id'] ?? ''));
+    return new Set(this.recording.messages.map((m) => m.headers['x-event-id'] ?? ''));
   }
 
   async waitForDistinct(count: number, timeoutMs: number): Promise<void> {
@@ -106,7 +99,7 @@ export class TopicRecorder {
   }
 
   stop(): Promise<void> {
-    return this.stopConsumer();
+    return this.recording.stop();
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kafka } from 'kafkajs';
+import { type Kafka, type KafkaMessage } from 'kafkajs';
 import { type RuntimeLogger } from './logger';
 
 /** A fresh, valid, versioned topic name per test: tests never share topics or groups. */
@@ -20,6 +20,23 @@ export interface CollectedMessage {
   headers: Record<string, string>;
 }
 
+/** A consumed record as tests look at it: key and headers decoded as UTF-8, value as bytes. */
+function collectedOf(topic: string, partition: number, message: KafkaMessage): CollectedMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    if (first !== undefined) headers[name] = first.toString();
+  }
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value,
+    headers,
+  };
+}
+
 /**
  * Reads `topic` from the beginning with a throwaway group until `count` messages arrived or
  * `timeoutMs` passed (then returns what it has; the caller asserts on the count).
@@ -38,19 +55,7 @@ export async function collectMessages(
     const enough = new Promise<void>((resolve) => (done = resolve));
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, raw] of Object.entries(message.headers ?? {})) {
-          const first = Array.isArray(raw) ? raw[0] : raw;
-          if (first !== undefined) headers[name] = first.toString();
-        }
-        collected.push({
-          topic: t,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers,
-        });
+        collected.push(collectedOf(t, partition, message));
         if (collected.length >= count) done();
       },
     });
@@ -119,33 +124,21 @@ export interface TopicRecording {
 }
 
 /**
- * Reads `topic` from the beginning with a throwaway group for as long as the test runs, keeping
- * every record, duplicates included: for tests that count deliveries while faults happen.
+ * Reads `topic` (or several) from the beginning with a throwaway group for as long as the test
+ * runs, keeping every record, duplicates included: for tests that count deliveries while faults happen.
  */
-export async function recordTopic(kafka: Kafka, topic: string): Promise<TopicRecording> {
+export async function recordTopic(kafka: Kafka, topic: string | readonly string[]): Promise<TopicRecording> {
   const consumer = kafka.consumer({
     groupId: `recorder-${randomUUID()}`,
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
   });
   const messages: CollectedMessage[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.subscribe({ topics: typeof topic === 'string' ? [topic] : [...topic], fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       for (const message of batch.messages) {
-        const headers: Record<string, string> = {};
-        for (const [name, raw] of Object.entries(message.headers ?? {})) {
-          const first = Array.isArray(raw) ? raw[0] : raw;
-          if (first !== undefined) headers[name] = first.toString();
-        }
-        messages.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers,
-        });
+        messages.push(collectedOf(batch.topic, batch.partition, message));
       }
     },
   });
