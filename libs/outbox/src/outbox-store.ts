@@ -238,7 +238,7 @@ export class OutboxStore {
    */
   async replayParked(sql: Sql, ids?: readonly string[]): Promise<string[]> {
     const rows: { id: string }[] = await sql.rows(
-      // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
+      // A CTE so the ids come back in event order (RETURNING has none).
       `WITH replayed AS (
          UPDATE outbox_events
             SET parked_at = NULL, attempts = 0, next_attempt_at = NULL
@@ -253,13 +253,11 @@ export class OutboxStore {
   /** Deletes up to `limit` rows published more than `olderThanMs` ago; returns how many. */
   async purgePublished(sql: Sql, olderThanMs: number, limit = 10_000): Promise<number> {
     const rows: { id: string }[] = await sql.rows(
-      `WITH purged AS (
-         DELETE FROM outbox_events WHERE id IN (
-           SELECT id FROM outbox_events
-            WHERE published_at IS NOT NULL AND published_at < now() - $1 * interval '1 millisecond'
-            LIMIT $2)
-         RETURNING id)
-       SELECT id FROM purged`,
+      `DELETE FROM outbox_events WHERE id IN (
+         SELECT id FROM outbox_events
+          WHERE published_at IS NOT NULL AND published_at < now() - $1 * interval '1 millisecond'
+          LIMIT $2)
+       RETURNING id`,
       [olderThanMs, limit],
     );
     return rows.length;
