@@ -12,7 +12,7 @@ export const configSchema = baseServiceEnv.extend(kafkaProducerEnv.shape).extend
   REDIS_URL: envUrl({ protocols: ['redis', 'rediss'] }),
   OUTBOX_BATCH_SIZE: envInt({ min: 1, max: 5_000 }).default(100),
   OUTBOX_POLL_INTERVAL_MS: envDurationMs().default(500),
-  OUTBOX_CONCURRENCY: envInt({ min: 1, max: 16 }).default(2),
+  OUTBOX_CONCURRENCY: envInt({ min: 1, max: 16 }).default(3),
   OUTBOX_MAX_ATTEMPTS: envInt({ min: 1, max: 100 }).default(5),
   OUTBOX_BACKOFF_INITIAL_MS: envDurationMs().default(1_000),
   OUTBOX_BACKOFF_MAX_MS: envDurationMs().default(300_000),

@@ -52,7 +52,7 @@ export function relayMetrics(registry: Registry, readStats: () => Promise<Outbox
     }),
     publishDuration: new Histogram({
       name: 'outbox_publish_duration_seconds',
-      help: 'Time to publish one claimed batch and mark it published.',
+      help: 'Time for the broker to take one claimed batch: sent until acknowledged, rejected rows isolated.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),

@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { BreakerOpenError, type Breaker } from '@fleet/circuit-breaker';
 import { FleetHeaders, OUTBOX_PUBLISHED_CHANNEL, type OutboxPublishedNotification } from '@fleet/contracts';
-import { inTransaction, sqlOf, type DataSource } from '@fleet/db';
+import { onConnection, sqlOf, type DataSource, type Sql } from '@fleet/db';
 import { classifyPublishError, type FleetProducer, type TopicRecords } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { type ClaimedEvent, type OutboxRetryPolicy, type OutboxStore } from '@fleet/outbox';
@@ -79,6 +79,7 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     const { logger, breaker, pollIntervalMs } = this.options;
     let failures = 0;
+    let contended = 0;
     while (!this.stopping) {
       if (!breaker.allowsCalls) {
         await this.sleep(pollIntervalMs);
@@ -86,9 +87,19 @@ export class OutboxRelay {
       }
       try {
         await this.ensureConnected();
-        const claimed = await this.relayOnce();
+        const outcome = await this.relayStreak();
         failures = 0;
-        if (claimed > 0) continue;
+        if (outcome === 'relayed') {
+          contended = 0;
+          continue;
+        }
+        if (outcome === 'contended') {
+          // Rows are there but other pollers hold their keys, or published them under our
+          // snapshot: try again soon (1, 2, 4 … ms), not after a whole poll interval.
+          await this.sleep(Math.min(2 ** Math.min(contended++, 10), pollIntervalMs));
+          continue;
+        }
+        contended = 0;
         await this.purge();
         await this.sleep(pollIntervalMs);
       } catch (error) {
@@ -109,36 +120,62 @@ export class OutboxRelay {
     if (!producer.isConnected) await breaker.run(() => producer.connect());
   }
 
-  /** One claim–publish–mark transaction; returns how many rows were claimed. */
-  async relayOnce(): Promise<number> {
-    const { dataSource, store, batchSize, metrics, retryPolicy, logger } = this.options;
-    // Straight on a pooled pg connection: per batch, BEGIN, one claim, one mark, COMMIT.
-    const published = await inTransaction(dataSource, async (sql) => {
-      const events = await store.claim(sql, batchSize);
-      if (events.length === 0) return { claimed: 0, events: [] as ClaimedEvent[], endTimer: undefined };
-      const endTimer = metrics.publishDuration.startTimer();
-      const result = await this.publish(events);
-      for (const { event, error } of result.rejected) {
-        const { parked, attempts } = await store.recordRejection(sql, event, error, retryPolicy);
-        metrics.failures.inc({ kind: 'rejected' });
-        if (parked) metrics.parkedTotal.inc({ topic: event.topic });
-        logger[parked ? 'error' : 'warn'](
-          { eventId: event.id, topic: event.topic, key: event.aggregateKey, attempts, error },
-          parked ? 'outbox event parked after its last attempt' : 'broker rejected outbox event; backing off',
-        );
+  /**
+   * Relays batches on one connection until a claim comes back empty or the loop must pause. Each
+   * batch is one transaction; a batch's mark, its COMMIT, the next BEGIN and the next claim
+   * travel in one round trip. `relayed`: at least one batch went out; `contended`: nothing was
+   * claimed though publishable rows exist (other pollers hold their keys); `idle`: no backlog.
+   */
+  async relayStreak(): Promise<'relayed' | 'contended' | 'idle'> {
+    const { dataSource, store, batchSize, breaker } = this.options;
+    // A throw anywhere rolls back the open transaction (onConnection); its rows are claimed again.
+    return onConnection(dataSource, async (session) => {
+      let events = await store.beginAndClaim(session, batchSize);
+      let inTransaction = true;
+      let relayed = false;
+      while (events.length > 0) {
+        relayed = true;
+        const endTimer = this.options.metrics.publishDuration.startTimer();
+        const result = await this.publish(events);
+        endTimer();
+        await this.recordRejections(session, result.rejected);
+        const ids = result.published.map((e) => e.id);
+        if (this.stopping || !breaker.allowsCalls) {
+          await store.markPublishedAndCommit(session, ids);
+          inTransaction = false;
+          events = [];
+        } else {
+          events = await store.markPublishedCommitAndClaim(session, ids, batchSize);
+        }
+        this.announce(result.published);
       }
-      await store.markPublished(
-        sql,
-        result.published.map((e) => e.id),
-      );
-      return { claimed: events.length, events: result.published, endTimer };
+      if (inTransaction) await session.simple('COMMIT');
+      if (relayed) return 'relayed';
+      return (await store.hasPublishable(session)) ? 'contended' : 'idle';
     });
-    published.endTimer?.();
-    for (const event of published.events) metrics.published.inc({ topic: event.topic });
-    // Off the critical path, one announcement at a time: a notification is a hint, never the event.
-    if (published.events.length > 0)
-      this.announcing = this.announcing.then(() => this.notify(published.events));
-    return published.claimed;
+  }
+
+  private async recordRejections(session: Sql, rejected: BatchResult['rejected']): Promise<void> {
+    const { store, metrics, retryPolicy, logger } = this.options;
+    for (const { event, error } of rejected) {
+      const { parked, attempts } = await store.recordRejection(session, event, error, retryPolicy);
+      metrics.failures.inc({ kind: 'rejected' });
+      if (parked) metrics.parkedTotal.inc({ topic: event.topic });
+      logger[parked ? 'error' : 'warn'](
+        { eventId: event.id, topic: event.topic, key: event.aggregateKey, attempts, error },
+        parked ? 'outbox event parked after its last attempt' : 'broker rejected outbox event; backing off',
+      );
+    }
+  }
+
+  /** Counts committed events and, off the critical path, announces them on Redis. */
+  private announce(events: ClaimedEvent[]): void {
+    if (events.length === 0) return;
+    const perTopic = new Map<string, number>();
+    for (const event of events) perTopic.set(event.topic, (perTopic.get(event.topic) ?? 0) + 1);
+    for (const [topic, count] of perTopic) this.options.metrics.published.inc({ topic }, count);
+    // One announcement at a time: a notification is a hint, never the event.
+    this.announcing = this.announcing.then(() => this.notify(events));
   }
 
   private async publish(events: ClaimedEvent[]): Promise<BatchResult> {

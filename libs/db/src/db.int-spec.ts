@@ -5,7 +5,9 @@ import {
   connectDataSource,
   DbError,
   Entity,
+  inTransaction,
   migrationStatus,
+  onConnection,
   pingDatabase,
   PrimaryGeneratedColumn,
   runMigrations,
@@ -128,6 +130,67 @@ describe('test schemas', () => {
       assert.equal(error.code, 'DB_UNAVAILABLE');
       return true;
     });
+  });
+});
+
+describe('onConnection and inTransaction', () => {
+  let db: TestSchema;
+  const names = async () =>
+    ((await db.dataSource.query('SELECT name FROM widgets ORDER BY id')) as { name: string }[]).map(
+      (r) => r.name,
+    );
+  before(async () => {
+    db = await testSchema({ entities: [Widget], migrations: [CreateWidgets1700000000001] });
+  });
+
+  test('BEGIN and COMMIT folded into statements run as one transaction; the last statement answers', async () => {
+    const rows = await onConnection(db.dataSource, async (session) => {
+      await session.simple(`BEGIN; INSERT INTO widgets (name) VALUES ('a')`);
+      const inside = await session.simple<{ n: number }>(
+        `INSERT INTO widgets (name) VALUES ('b'); SELECT count(*)::int AS n FROM widgets`,
+      );
+      assert.deepEqual(await names(), [], 'not visible to others before COMMIT');
+      await session.simple('COMMIT');
+      return inside;
+    });
+    assert.deepEqual(rows, [{ n: 2 }]);
+    assert.deepEqual(await names(), ['a', 'b']);
+    await db.dataSource.query('DELETE FROM widgets');
+  });
+
+  test('when the work throws, whatever transaction it left open is rolled back, and later work is unaffected', async () => {
+    await assert.rejects(
+      onConnection(db.dataSource, async (session) => {
+        await session.simple(`BEGIN; INSERT INTO widgets (name) VALUES ('lost')`);
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    await assert.rejects(
+      inTransaction(db.dataSource, async (sql) => {
+        await sql.rows(`INSERT INTO widgets (name) VALUES ($1)`, ['lost too']);
+        await sql.rows('SELECT * FROM no_such_table');
+      }),
+      /no_such_table/,
+    );
+    assert.deepEqual(await names(), []);
+    await inTransaction(db.dataSource, (sql) => sql.rows(`INSERT INTO widgets (name) VALUES ($1)`, ['kept']));
+    assert.deepEqual(await names(), ['kept']);
+    await db.dataSource.query('DELETE FROM widgets');
+  });
+
+  test('a statement prepared on a connection runs by EXECUTE there, and preparing it again is free', async () => {
+    const text = 'SELECT $1::int + $2::int AS sum';
+    const sums = await onConnection(db.dataSource, async (session) => {
+      await session.prepare('add_two', text, ['int', 'int']);
+      await session.prepare('add_two', text, ['int', 'int']); // a second PREPARE would fail
+      return session.simple<{ sum: number }>('EXECUTE add_two(2, 3)');
+    });
+    assert.deepEqual(sums, [{ sum: 5 }]);
+    await assert.rejects(
+      onConnection(db.dataSource, (session) => session.prepare('bad name', text, [])),
+      (error: unknown) => error instanceof DbError && error.code === 'DB_INVALID_OPTIONS',
+    );
   });
 });
 

@@ -10,7 +10,7 @@ export {
 export { DbError, type DbErrorCode } from './db.errors';
 export { type DbLogger } from './logger';
 export { migrationStatus, runMigrations, type MigrationState } from './migrations';
-export { inTransaction, sqlOf, type Sql } from './sql';
+export { inTransaction, onConnection, sqlOf, type Sql, type SqlSession } from './sql';
 export {
   listenForNotifications,
   type NotificationListener,

@@ -1,4 +1,4 @@
-import { type Sql } from '@fleet/db';
+import { type Sql, type SqlSession } from '@fleet/db';
 
 /** A row the poller holds (row lock and key lock) until its transaction ends. */
 export interface ClaimedEvent {
@@ -12,7 +12,6 @@ export interface ClaimedEvent {
   payload: string;
   headers: Record<string, string>;
   attempts: number;
-  createdAt: Date;
 }
 
 /** How often a rejected event is tried again, and when it is parked. */
@@ -73,7 +72,6 @@ interface Row {
   payload: string;
   headers: Record<string, string>;
   attempts: number;
-  created_at: Date;
   waiting: boolean;
 }
 
@@ -90,79 +88,82 @@ interface Row {
  */
 export class OutboxStore {
   /**
-   * Claims about `batchSize` publishable rows: the keys of the oldest pending rows, and for each
-   * key its oldest rows in order. Keys held by another poller are skipped; a key whose head row
-   * waits out a backoff is skipped entirely (per-key order); parked rows hold nothing back.
+   * Claims up to `batchSize` publishable rows, oldest first, skipping keys another poller holds.
+   * `scanLimit` is how far past the head of the backlog a poller looks for keys nobody holds: with
+   * N pollers busy on the oldest rows, the (N+1)-th finds its batch further down. A key whose head
+   * row waits out a backoff is skipped entirely (per-key order); parked rows hold nothing back.
    */
-  async claim(sql: Sql, batchSize: number): Promise<ClaimedEvent[]> {
-    // One statement. `candidates`: the keys of the oldest publishable rows. `owned`: those whose
-    // advisory lock we got — a CTE with a volatile function is materialized, and a volatile qual is
-    // never pushed below a LIMIT, so locks are tried on those few keys only, never on a scan the
-    // planner widened. Then, per owned key, its oldest pending rows through the key's index range
-    // (a prefix is all order needs: nobody else may publish the key while we hold its lock).
-    // Rows another poller published since this statement's snapshot are re-checked when locked
-    // (READ COMMITTED re-evaluates the WHERE clause on the newest row version) and drop out.
-    const rows = await sql.rows<Row>(
-      `WITH candidates AS (
-         SELECT DISTINCT aggregate_key AS key FROM (
-           SELECT e.aggregate_key FROM outbox_events e
-            WHERE e.published_at IS NULL AND e.parked_at IS NULL
-              AND NOT EXISTS (
-                SELECT 1 FROM outbox_events b
-                 WHERE b.aggregate_key = e.aggregate_key
-                   AND b.published_at IS NULL AND b.parked_at IS NULL
-                   AND b.next_attempt_at IS NOT NULL AND b.next_attempt_at > now()
-                   AND b.seq <= e.seq)
-            ORDER BY e.seq
-            LIMIT $1) oldest),
-       owned AS MATERIALIZED (
-         SELECT key FROM candidates
-          WHERE pg_try_advisory_xact_lock($2, hashtext(current_schema() || '/' || key)))
-       SELECT r.* FROM owned
-       CROSS JOIN LATERAL (
-         SELECT id, seq, aggregate_type, aggregate_key, event_type, topic, payload::text AS payload,
-                headers, attempts, created_at,
-                (next_attempt_at IS NOT NULL AND next_attempt_at > now()) AS waiting
-           FROM outbox_events
-          WHERE aggregate_key = owned.key AND published_at IS NULL AND parked_at IS NULL
-          ORDER BY seq
-          LIMIT greatest(1, ceil($1::numeric / greatest(1, (SELECT count(*) FROM owned))))
-          FOR UPDATE SKIP LOCKED) r
-       ORDER BY r.seq`,
-      [batchSize, KEY_LOCK_SPACE],
-      'outbox_claim',
+  async claim(sql: Sql, batchSize: number, scanLimit = batchSize * 4): Promise<ClaimedEvent[]> {
+    const rows = await sql.rows<Row>(CLAIM_SQL, claimParameters(batchSize, scanLimit), 'outbox_claim');
+    return claimedEvents(rows);
+  }
+
+  /**
+   * {@link OutboxStore.claim} as the first statement of a new transaction on `session`: BEGIN and
+   * the claim travel in one round trip. End the transaction with
+   * {@link OutboxStore.markPublishedAndCommit} (a failure is rolled back by `onConnection`).
+   */
+  async beginAndClaim(
+    session: SqlSession,
+    batchSize: number,
+    scanLimit = batchSize * 4,
+  ): Promise<ClaimedEvent[]> {
+    await session.prepare('outbox_claim', CLAIM_SQL, ['int', 'int', 'int']);
+    // Integers checked by claimParameters, so inlining them is safe.
+    const rows = await session.simple<Row>(
+      `BEGIN; EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
     );
-    const blocked = new Set<string>();
-    const claimed: ClaimedEvent[] = [];
-    for (const row of rows) {
-      if (row.waiting) blocked.add(row.aggregate_key);
-      if (blocked.has(row.aggregate_key)) continue;
-      claimed.push({
-        id: row.id,
-        seq: row.seq,
-        aggregateType: row.aggregate_type,
-        aggregateKey: row.aggregate_key,
-        eventType: row.event_type,
-        topic: row.topic,
-        payload: row.payload,
-        headers: row.headers,
-        attempts: row.attempts,
-        createdAt: row.created_at,
-      });
+    return claimedEvents(rows);
+  }
+
+  /**
+   * {@link OutboxStore.markPublished}, then COMMIT, in one round trip: the end of a transaction
+   * begun by {@link OutboxStore.beginAndClaim}.
+   */
+  async markPublishedAndCommit(session: SqlSession, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) {
+      await session.simple('COMMIT');
+      return;
     }
-    return claimed;
+    await session.simple(`${MARK_PUBLISHED_SQL.replace('$1', uuidArrayLiteral(ids))}; COMMIT`);
+  }
+
+  /**
+   * Ends a batch and starts the next in one round trip: the mark, COMMIT, BEGIN and the next
+   * claim. Resolves to the next batch, held in the new transaction. If it throws, whether the
+   * COMMIT happened is unknown: the rows are published again at worst (same event ids).
+   */
+  async markPublishedCommitAndClaim(
+    session: SqlSession,
+    ids: readonly string[],
+    batchSize: number,
+    scanLimit = batchSize * 4,
+  ): Promise<ClaimedEvent[]> {
+    await session.prepare('outbox_claim', CLAIM_SQL, ['int', 'int', 'int']);
+    const mark = ids.length > 0 ? `${MARK_PUBLISHED_SQL.replace('$1', uuidArrayLiteral(ids))}; ` : '';
+    const rows = await session.simple<Row>(
+      `${mark}COMMIT; BEGIN; EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
+    );
+    return claimedEvents(rows);
+  }
+
+  /**
+   * Whether any row could be claimed now, ignoring key locks: after an empty claim, tells "other
+   * pollers hold the backlog" from "there is no backlog".
+   */
+  async hasPublishable(sql: Sql): Promise<boolean> {
+    const [row] = await sql.rows<{ publishable: boolean }>(
+      `SELECT EXISTS (${PUBLISHABLE_SQL}) AS publishable`,
+      [],
+      'outbox_has_publishable',
+    );
+    return row?.publishable ?? false;
   }
 
   /** Marks rows published: one statement for the whole batch. */
   async markPublished(sql: Sql, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await sql.rows(
-      `UPDATE outbox_events
-          SET published_at = now(), next_attempt_at = NULL, last_error = NULL
-        WHERE id = ANY($1::uuid[])`,
-      [ids],
-      'outbox_mark_published',
-    );
+    await sql.rows(MARK_PUBLISHED_SQL, [ids], 'outbox_mark_published');
   }
 
   /**
@@ -262,4 +263,91 @@ export class OutboxStore {
     );
     return rows.length;
   }
+}
+
+/** Pending rows not waiting out a backoff, nor behind a row of their key that is. */
+const PUBLISHABLE_SQL = `SELECT e.id, e.aggregate_key, e.seq FROM outbox_events e
+  WHERE e.published_at IS NULL AND e.parked_at IS NULL
+    AND NOT EXISTS (
+      SELECT 1 FROM outbox_events b
+       WHERE b.aggregate_key = e.aggregate_key
+         AND b.published_at IS NULL AND b.parked_at IS NULL
+         AND b.next_attempt_at IS NOT NULL AND b.next_attempt_at > now()
+         AND b.seq <= e.seq)`;
+
+/*
+ * The claim, one statement.
+ * - `oldest`: the oldest publishable rows; a key's rows in it are that key's oldest pending rows,
+ *   a prefix.
+ * - `mine`: walking them in order, the first $1 whose key's advisory lock we get or already hold.
+ *   The CTE is materialized and a volatile qual is never pushed below a LIMIT, so locks are tried
+ *   row by row until the batch is full, never on keys beyond it.
+ * - A key counts only if we got its lock at its first row in the window: another poller may
+ *   commit and let go of the key halfway through our walk, and taking the key's later rows then
+ *   would skip the rows in between. Once held, a lock stays held, so a key that passes has all
+ *   its walked rows, a prefix; and nobody else may publish it while we hold it: order per key.
+ * Rows another poller published since this statement's snapshot are re-checked when locked
+ * (READ COMMITTED re-evaluates the WHERE clause on the newest row version) and drop out.
+ */
+const CLAIM_SQL = `WITH oldest AS MATERIALIZED (${PUBLISHABLE_SQL} ORDER BY e.seq LIMIT $3),
+   mine AS MATERIALIZED (
+     SELECT id, aggregate_key, seq FROM oldest
+      WHERE pg_try_advisory_xact_lock($2, hashtext(current_schema() || '/' || aggregate_key))
+      LIMIT $1),
+   whole AS (
+     SELECT m.aggregate_key FROM mine m
+       JOIN (SELECT aggregate_key, min(seq) AS seq FROM oldest GROUP BY aggregate_key) f
+         ON f.aggregate_key = m.aggregate_key AND f.seq = m.seq)
+   SELECT id, seq, aggregate_type, aggregate_key, event_type, topic, payload::text AS payload,
+          headers, attempts, (next_attempt_at IS NOT NULL AND next_attempt_at > now()) AS waiting
+     FROM outbox_events
+    WHERE id IN (SELECT id FROM mine WHERE aggregate_key IN (SELECT aggregate_key FROM whole))
+      AND published_at IS NULL AND parked_at IS NULL
+    ORDER BY seq
+    FOR UPDATE SKIP LOCKED`;
+
+const MARK_PUBLISHED_SQL = `UPDATE outbox_events
+   SET published_at = now(), next_attempt_at = NULL, last_error = NULL
+ WHERE id = ANY($1::uuid[])`;
+
+function claimParameters(batchSize: number, scanLimit: number): [number, number, number] {
+  for (const [name, value] of [
+    ['batchSize', batchSize],
+    ['scanLimit', scanLimit],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return [batchSize, KEY_LOCK_SPACE, Math.max(batchSize, scanLimit)];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `'{…}'::uuid[]` for inlining; ids come from the table's uuid column, and are checked anyway. */
+function uuidArrayLiteral(ids: readonly string[]): string {
+  const bad = ids.find((id) => !UUID.test(id));
+  if (bad !== undefined) throw new RangeError(`not a uuid: ${JSON.stringify(bad)}`);
+  return `'{${ids.join(',')}}'::uuid[]`;
+}
+
+/** Claimed rows in order, without the keys whose head row waits out a backoff. */
+function claimedEvents(rows: readonly Row[]): ClaimedEvent[] {
+  const blocked = new Set<string>();
+  const claimed: ClaimedEvent[] = [];
+  for (const row of rows) {
+    if (row.waiting) blocked.add(row.aggregate_key);
+    if (blocked.has(row.aggregate_key)) continue;
+    claimed.push({
+      id: row.id,
+      seq: row.seq,
+      aggregateType: row.aggregate_type,
+      aggregateKey: row.aggregate_key,
+      eventType: row.event_type,
+      topic: row.topic,
+      payload: row.payload,
+      headers: row.headers,
+      attempts: row.attempts,
+    });
+  }
+  return claimed;
 }

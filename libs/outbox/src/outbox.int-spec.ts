@@ -153,6 +153,26 @@ describe('outbox store on a real PostgreSQL', () => {
     }
   });
 
+  test('when the oldest keys are held, a second poller takes its batch from the keys after them', async () => {
+    for (let n = 1; n <= 6; n++) await add(db.dataSource.manager, `key-${n}`, n);
+    const first = await openTx(db.dataSource);
+    const second = await openTx(db.dataSource);
+    try {
+      assert.deepEqual(ns(await store.claim(sqlOf(first.manager), 2)), [1, 2]);
+      assert.deepEqual(ns(await store.claim(sqlOf(second.manager), 2)), [3, 4], 'not an empty batch');
+      const third = await openTx(db.dataSource);
+      assert.deepEqual(
+        ns(await store.claim(sqlOf(third.manager), 2, 3)),
+        [],
+        'keys past the scan limit are not looked at',
+      );
+      await third.finish(false);
+    } finally {
+      await first.finish(false);
+      await second.finish(false);
+    }
+  });
+
   test('a row whose transaction commits late is still published (no high-water mark)', async () => {
     const slow = await openTx(db.dataSource);
     await add(slow.manager, 'slow', 1); // lower seq, not yet visible
