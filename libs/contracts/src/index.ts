@@ -22,3 +22,24 @@ export {
   type OutboxPublishedNotification,
 } from './fallback';
 export { ALL_TOPICS } from './topics';
+export {
+  CHANNEL_TEXT_LIMITS,
+  CHAT_CHANNELS,
+  DELIVERY_CHANNELS,
+  MESSAGE_STATUSES,
+  STATUS_UPDATES,
+  chatMessageOutgoing,
+  chatMessageStatus,
+  deliveryChannelsOf,
+  messageStatusUpdateSchema,
+  outgoingMessageSchema,
+  recipientsSchema,
+  statusRank,
+  type ChatChannel,
+  type DeliveryChannel,
+  type MessageStatus,
+  type MessageStatusUpdate,
+  type OutgoingMessage,
+  type Recipients,
+  type StatusUpdateKind,
+} from './chat';

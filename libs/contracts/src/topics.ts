@@ -1,7 +1,11 @@
+import { chatMessageOutgoing, chatMessageStatus } from './chat';
 import { type TopicContract } from './topic';
 
 /**
  * Every topic of the fleet. The outbox poller provisions them all at start (it may publish to
  * any), and each consuming app provisions the ones it reads. Add a topic here when you define it.
  */
-export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [];
+export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [
+  chatMessageOutgoing,
+  chatMessageStatus,
+] as ReadonlyArray<TopicContract<unknown>>;

@@ -2,7 +2,7 @@ import { type DlqReason, dlqTopicOf, FleetHeaders, retryTopicOf, type TopicContr
 import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import { backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff';
-import { classifyHandlerError, errorCodeOf, errorMessageOf } from './errors';
+import { classifyHandlerError, errorCodeOf, errorMessageOf, retryAfterMsOf } from './errors';
 import { type RuntimeLogger } from './logger';
 import { kafkaMetrics, type KafkaMetrics } from './metrics';
 import { type FleetProducer } from './producer';
@@ -358,7 +358,8 @@ export class FleetConsumer {
 
   private async scheduleRetry(message: KafkaMessage, delivery: Delivery, error: unknown): Promise<void> {
     const nextAttempt = delivery.attempt + 1;
-    const delayMs = backoffMs(this.policy, nextAttempt);
+    // A Retry-After from the failing side is honoured, even past the policy's longest backoff.
+    const delayMs = Math.max(backoffMs(this.policy, nextAttempt), retryAfterMsOf(error));
     const headers: IHeaders = {
       ...withoutRetryHeaders(message.headers),
       [FleetHeaders.retryGroup]: this.options.groupId,

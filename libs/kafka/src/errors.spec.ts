@@ -7,6 +7,7 @@ import {
   errorCodeOf,
   NonRetriableError,
   RetriableError,
+  retryAfterMsOf,
 } from './errors';
 
 describe('classifyHandlerError', () => {
@@ -31,6 +32,13 @@ test('errorCodeOf prefers a string code, then the class name', () => {
   assert.equal(errorCodeOf(new NonRetriableError('m', 'USER_UNKNOWN')), 'USER_UNKNOWN');
   assert.equal(errorCodeOf(new TypeError('m')), 'TypeError');
   assert.equal(errorCodeOf(42), 'UNKNOWN');
+});
+
+test('a retriable error may carry the delay the failing side asked for; others ask for none', () => {
+  assert.equal(retryAfterMsOf(new RetriableError('429', 'RATE_LIMITED', { retryAfterMs: 2_500 })), 2_500);
+  assert.equal(retryAfterMsOf(new RetriableError('503')), 0);
+  assert.equal(retryAfterMsOf(Object.assign(new Error('x'), { retryAfterMs: -5 })), 0);
+  assert.equal(retryAfterMsOf(null), 0);
 });
 
 describe('classifyPublishError', () => {

@@ -39,14 +39,26 @@ export class NonRetriableError extends Error {
 /** Thrown by a handler when the failure is transient (a dependency is down, a lock is held). */
 export class RetriableError extends Error {
   readonly retriable = true;
+  /**
+   * The earliest the retry may run, when the failing side said so (an HTTP `Retry-After`): the
+   * retry waits for the longer of this and the policy's backoff.
+   */
+  readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
     readonly code: string = 'RETRIABLE',
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'RetriableError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
+}
+
+/** The delay a failed handler asked for, if any (see {@link RetriableError.retryAfterMs}). */
+export function retryAfterMsOf(error: unknown): number {
+  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
 /** Built-in error types that mean "the code is wrong", never "the world is unlucky". */

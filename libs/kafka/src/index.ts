@@ -25,6 +25,7 @@ export {
   RetriableError,
   classifyHandlerError,
   classifyPublishError,
+  retryAfterMsOf,
   type ErrorOutcome,
   type PublishFailure,
   type KafkaRuntimeErrorCode,
