@@ -19,7 +19,7 @@ import {
   type GuardedProducer,
 } from '@fleet/service-kit';
 import { type Registry } from 'prom-client';
-import { ALL_TOPICS } from '@fleet/contracts';
+import { ALL_TOPICS, inNamespace } from '@fleet/contracts';
 import { type Config } from './config';
 import { relayMetrics } from './metrics';
 import { OutboxRelay } from './relay';
@@ -65,7 +65,8 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
     const dataSource = this.dataSource;
     // Topics of every fleet contract; the broker refuses unknown ones (auto-create is off). A
     // broker that is down now is no reason to stay down: rows wait, and provisioning is retried.
-    await provisionTopics(this.kafka.kafka, ALL_TOPICS).catch((error: unknown) =>
+    const topics = ALL_TOPICS.map((topic) => inNamespace(topic, config.KAFKA_TOPIC_NAMESPACE));
+    await provisionTopics(this.kafka.kafka, topics).catch((error: unknown) =>
       logger.warn(
         { err: error },
         'topic provisioning failed; publishing to unprovisioned topics will be rejected',

@@ -2,6 +2,7 @@ export {
   TOPIC_NAME_PATTERN,
   ContractError,
   defineTopic,
+  inNamespace,
   retryTopicOf,
   dlqTopicOf,
   type TopicContract,

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ContractError, defineTopic, dlqTopicOf, retryTopicOf } from './topic';
+import { ContractError, defineTopic, dlqTopicOf, inNamespace, retryTopicOf } from './topic';
 
 const schema = z.object({ id: z.string() });
 
@@ -36,5 +36,16 @@ describe('defineTopic', () => {
   test('retry and dead-letter companions are named after the topic', () => {
     assert.equal(retryTopicOf('a.b.1'), 'a.b.1.retry');
     assert.equal(dlqTopicOf('a.b.1'), 'a.b.1.dlq');
+  });
+
+  test('a namespaced contract keeps schema and settings under "<namespace>.<name>"; no namespace keeps the contract', () => {
+    const topic = defineTopic({ name: 'chat.message.outgoing.1', schema, description: 'd', partitions: 3 });
+    const spaced = inNamespace(topic, 'test-7f3a');
+    assert.equal(spaced.name, 'test-7f3a.chat.message.outgoing.1');
+    assert.equal(spaced.partitions, 3);
+    assert.equal(spaced.schema, schema);
+    assert.equal(inNamespace(topic, undefined), topic);
+    assert.equal(inNamespace(topic, ''), topic);
+    assert.throws(() => inNamespace(topic, 'Bad.Space'), ContractError);
   });
 });

@@ -52,6 +52,21 @@ export function defineTopic<T>(definition: TopicDefinition<T>): TopicContract<T>
   return Object.freeze({ name, schema, description, partitions, keyRequired });
 }
 
+/**
+ * The contract under a namespace: the same schema and settings on `<namespace>.<name>`. One
+ * cluster then holds several isolated copies of the fleet's topics (a test run, a developer's
+ * local fleet beside a shared one). No namespace → the contract itself.
+ */
+export function inNamespace<T>(contract: TopicContract<T>, namespace: string | undefined): TopicContract<T> {
+  if (!namespace) return contract;
+  if (!/^[a-z][a-z0-9-]*$/.test(namespace)) {
+    throw new ContractError(
+      `topic namespace "${namespace}" must be one lower-case segment ([a-z][a-z0-9-]*)`,
+    );
+  }
+  return defineTopic({ ...contract, name: `${namespace}.${contract.name}` });
+}
+
 /** Where a consumer group parks a message whose handler failed retriably, until its due time. */
 export const retryTopicOf = (topic: string): string => `${topic}.retry`;
 /** Where messages end that no retry will fix: schema-invalid, non-retriable, or out of attempts. */

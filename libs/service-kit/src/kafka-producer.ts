@@ -34,6 +34,15 @@ export const kafkaProducerEnv = z.object({
   KAFKA_BREAKER_MINIMUM_CALLS: envInt({ min: 1 }).default(3),
   KAFKA_BREAKER_WINDOW_MS: envDurationMs().default(10_000),
   KAFKA_BREAKER_RESET_MS: envDurationMs().default(5_000),
+  /**
+   * Optional: every topic becomes `<namespace>.<topic>` (`inNamespace` of @fleet/contracts), so
+   * several isolated fleets share one cluster (tests, a developer's fleet beside a shared one).
+   * Unset in production.
+   */
+  KAFKA_TOPIC_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'expected one lower-case segment, e.g. "test-3fa9"')
+    .optional(),
 });
 export type KafkaProducerEnv = z.output<typeof kafkaProducerEnv>;
 
