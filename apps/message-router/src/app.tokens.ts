@@ -1,0 +1,9 @@
+/** DI tokens of the clients this app builds once and shares (see clients.module.ts). */
+export const DATA_SOURCE = Symbol('DATA_SOURCE');
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+/** The Kafka client, breaker and producer built together by `createGuardedProducer`. */
+export const GUARDED_PRODUCER = Symbol('GUARDED_PRODUCER');
+export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+export const FLEET_PRODUCER = Symbol('FLEET_PRODUCER');
+/** `Record<DeliveryChannel, ChannelConnector>`. */
+export const CHANNEL_CONNECTORS = Symbol('CHANNEL_CONNECTORS');

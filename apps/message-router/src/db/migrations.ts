@@ -1,0 +1,12 @@
+import { type MigrationClass } from '@fleet/db';
+import { OUTBOX_MIGRATIONS } from '@fleet/outbox';
+import { CreateRouterDeliveries1764200000000 } from './1764200000000-CreateRouterDeliveries';
+
+/**
+ * Everything the router's schema needs: its own table and the outbox it writes statuses to
+ * (idempotent by name when the api applied the outbox migrations to the same schema first).
+ */
+export const ROUTER_MIGRATIONS: readonly MigrationClass[] = [
+  ...OUTBOX_MIGRATIONS,
+  CreateRouterDeliveries1764200000000,
+];

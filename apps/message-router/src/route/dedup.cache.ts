@@ -1,0 +1,48 @@
+import { type DeliveryChannel } from '@fleet/contracts';
+import { type Logger } from '@fleet/observability';
+import { type RedisClient } from '@fleet/redis';
+import { type RouteMetrics } from './route.metrics';
+
+/**
+ * The Redis fast path of dedup: `router:delivery:<messageId>:<channel>` holds `SENT` or `FAILED`
+ * for `ROUTER_DEDUP_TTL_SECONDS` once a delivery is final in the database, so a replay or a
+ * redelivery is skipped without touching PostgreSQL. It is only ever written after the database
+ * committed the outcome: a key in Redis always means "final", never "in progress", so losing Redis
+ * (or a key) costs a database round trip, never a message. The database stays the arbiter.
+ */
+export class DedupCache {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly ttlSeconds: number,
+    private readonly logger: Logger,
+    private readonly metrics: RouteMetrics,
+  ) {}
+
+  static key(messageId: string, channel: DeliveryChannel): string {
+    return `router:delivery:${messageId}:${channel}`;
+  }
+
+  /** The channels of `messageId` known to be final; empty when Redis cannot answer. */
+  async finished(messageId: string, channels: readonly DeliveryChannel[]): Promise<Set<DeliveryChannel>> {
+    try {
+      const values = await this.redis.mget(channels.map((channel) => DedupCache.key(messageId, channel)));
+      const done = new Set(channels.filter((_, i) => values[i] === 'SENT' || values[i] === 'FAILED'));
+      this.metrics.dedupCache.inc({ result: 'hit' }, done.size);
+      this.metrics.dedupCache.inc({ result: 'miss' }, channels.length - done.size);
+      return done;
+    } catch (error) {
+      this.metrics.dedupCache.inc({ result: 'error' }, channels.length);
+      this.logger.warn({ err: error, messageId }, 'dedup cache unreachable; the database decides alone');
+      return new Set();
+    }
+  }
+
+  /** `SET … NX EX`: the first final state recorded stays for the whole window. */
+  async remember(messageId: string, channel: DeliveryChannel, state: 'SENT' | 'FAILED'): Promise<void> {
+    try {
+      await this.redis.set(DedupCache.key(messageId, channel), state, 'EX', this.ttlSeconds, 'NX');
+    } catch (error) {
+      this.logger.warn({ err: error, messageId, channel }, 'could not write the dedup cache');
+    }
+  }
+}
