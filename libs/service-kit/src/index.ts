@@ -4,6 +4,12 @@ export {
   type RunServiceOptions,
   type ServiceDefinition,
 } from './run-service';
+export {
+  runHttpService,
+  type HttpServiceContext,
+  type HttpServiceDefinition,
+  type RunningHttpService,
+} from './run-http-service';
 export { NestPinoLogger } from './nest-logger';
 export { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
 export {

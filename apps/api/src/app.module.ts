@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ApplyStatusModule } from './apply-status/apply-status.module';
+import { ChannelWebhooksModule } from './channel-webhooks/channel-webhooks.module';
+import { ChatModule } from './chat/chat.module';
+import { ClientsModule } from './clients.module';
+import { ConversationEventsModule } from './conversation-events/conversation-events.module';
+
+/** Config, logger and metrics come from runHttpService; this adds the clients and the use cases. */
+@Module({
+  imports: [ClientsModule, ChatModule, ApplyStatusModule, ConversationEventsModule, ChannelWebhooksModule],
+})
+export class AppModule {}

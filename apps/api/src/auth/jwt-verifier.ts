@@ -1,0 +1,154 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  type JWTPayload,
+} from 'jose';
+import { userIdSchema } from '../chat/chat.schemas';
+import { type JwtAlgorithm } from '../config';
+import { LONE_SURROGATE } from '../http/input';
+import { AuthError } from './auth.errors';
+
+/** Where verification keys come from: exactly one asymmetric source, plus the HS256 secret when allowed. */
+export interface JwtKeySource {
+  /** PEM: an SPKI public key or an X.509 certificate. */
+  publicKeyPem?: string;
+  jwks?: JSONWebKeySet;
+  /** HS256 shared secret (only used when `algorithms` has HS256). */
+  secret?: string;
+}
+
+export interface JwtVerifierOptions {
+  /** Allow-list; a token with any other `alg` (including `none`) is refused. */
+  algorithms: readonly JwtAlgorithm[];
+  issuer: string;
+  audience: string;
+  /** Leeway for `exp` and `nbf`. */
+  clockToleranceS: number;
+  keys: JwtKeySource;
+}
+
+/** The authenticated caller. */
+export interface Principal {
+  /** The token's `sub`: our user id. */
+  userId: string;
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*) *$/;
+const MAX_SUB_LENGTH = 200;
+
+/**
+ * Verifies bearer JWTs: signature with the configured key for the token's `alg` (allow-list
+ * first, so `none` and algorithm-confusion tokens never reach a key), then `iss`, `aud`, `exp`
+ * (required) and `nbf` with a small clock tolerance, and a `sub` usable as a user id.
+ */
+export class JwtVerifier {
+  private readonly getKey: JWTVerifyGetKey;
+
+  constructor(private readonly options: JwtVerifierOptions) {
+    const { keys } = options;
+    const jwks = keys.jwks ? createLocalJWKSet(keys.jwks) : undefined;
+    const publicKey: KeyObject | undefined = keys.publicKeyPem
+      ? createPublicKey(keys.publicKeyPem)
+      : undefined;
+    const secret = keys.secret ? new TextEncoder().encode(keys.secret) : undefined;
+    this.getKey = async (header, token) => {
+      if (header.alg === 'HS256') {
+        if (!secret) throw new errors.JOSEAlgNotAllowed('HS256 is not configured');
+        return secret;
+      }
+      if (jwks) return jwks(header, token);
+      if (publicKey) return publicKey;
+      throw new errors.JOSEAlgNotAllowed(`no key configured for ${header.alg}`);
+    };
+  }
+
+  /** Verifies an `Authorization` header value. @throws {@link AuthError} */
+  async verifyAuthorization(header: string | undefined): Promise<Principal> {
+    if (header === undefined || header.trim() === '') {
+      throw new AuthError('TOKEN_MISSING', 'missing bearer token');
+    }
+    const match = BEARER.exec(header);
+    if (!match) {
+      throw new AuthError('AUTHORIZATION_MALFORMED', 'expected "Authorization: Bearer <JWT>"');
+    }
+    return this.verifyToken(match[1]!);
+  }
+
+  /** Verifies a compact JWT. @throws {@link AuthError} */
+  async verifyToken(token: string): Promise<Principal> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKey, {
+        algorithms: [...this.options.algorithms],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.options.clockToleranceS,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (error) {
+      throw toAuthError(error);
+    }
+    const sub = payload.sub!;
+    if (
+      sub.length === 0 ||
+      sub.length > MAX_SUB_LENGTH ||
+      LONE_SURROGATE.test(sub) ||
+      !userIdSchema.safeParse(sub).success
+    ) {
+      // The same rule as participant ids, so every authenticated user can be a participant.
+      throw new AuthError(
+        'TOKEN_CLAIM_INVALID',
+        `sub must be 1–${MAX_SUB_LENGTH} printable characters without spaces`,
+      );
+    }
+    return { userId: sub };
+  }
+}
+
+function toAuthError(error: unknown): AuthError {
+  if (error instanceof errors.JWTExpired)
+    return new AuthError('TOKEN_EXPIRED', 'token expired', { cause: error });
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') {
+      return new AuthError('TOKEN_NOT_YET_VALID', 'token not yet valid (nbf)', { cause: error });
+    }
+    return new AuthError('TOKEN_CLAIM_INVALID', `${error.claim} claim invalid: ${error.reason}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new AuthError('TOKEN_ALGORITHM_NOT_ALLOWED', 'token algorithm not allowed', { cause: error });
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new AuthError('TOKEN_SIGNATURE_INVALID', 'token signature invalid', { cause: error });
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return new AuthError('TOKEN_KEY_UNKNOWN', 'no configured key matches the token', { cause: error });
+  }
+  if (error instanceof errors.JOSEError || error instanceof TypeError) {
+    return new AuthError('TOKEN_MALFORMED', 'token malformed', { cause: error });
+  }
+  throw error;
+}
+
+/** The key source named by the config (one of PEM, PEM file, JWKS file, dev key dir) and the HS256 secret. */
+export function readKeySource(config: {
+  AUTH_JWT_PUBLIC_KEY?: string;
+  AUTH_JWT_PUBLIC_KEY_FILE?: string;
+  AUTH_JWKS_FILE?: string;
+  AUTH_JWT_SECRET?: string;
+}): JwtKeySource {
+  const keys: JwtKeySource = {};
+  if (config.AUTH_JWT_PUBLIC_KEY) keys.publicKeyPem = config.AUTH_JWT_PUBLIC_KEY.replace(/\\n/g, '\n');
+  if (config.AUTH_JWT_PUBLIC_KEY_FILE)
+    keys.publicKeyPem = readFileSync(config.AUTH_JWT_PUBLIC_KEY_FILE, 'utf8');
+  if (config.AUTH_JWKS_FILE)
+    keys.jwks = JSON.parse(readFileSync(config.AUTH_JWKS_FILE, 'utf8')) as JSONWebKeySet;
+  if (config.AUTH_JWT_SECRET) keys.secret = config.AUTH_JWT_SECRET;
+  return keys;
+}

@@ -1,0 +1,109 @@
+import { baseServiceEnv, envDurationMs, envInt, envList, envPort, envUrl } from '@fleet/config';
+import { kafkaProducerEnv } from '@fleet/service-kit';
+import { z } from 'zod';
+
+/** JWT algorithms the api can verify; `none` is never one of them. */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'ES256',
+  'ES384',
+  'EdDSA',
+  'HS256',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+const jwtAlgorithms = envList().transform((items, ctx) => {
+  const bad = items.filter((item) => !(JWT_ALGORITHMS as readonly string[]).includes(item));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unsupported ${bad.join(', ')}; expected ${JWT_ALGORITHMS.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return items as JwtAlgorithm[];
+});
+
+const optionalSecret = z.string().min(8, 'expected at least 8 characters').optional();
+
+/**
+ * Env of the api, checked once at boot (exit 1 naming each bad variable). The README's table lists
+ * every variable with its default and meaning.
+ */
+export const configSchema = baseServiceEnv
+  .extend(kafkaProducerEnv.shape)
+  .extend({
+    HEALTH_PORT: envPort().default(9473),
+    API_PORT: envPort().default(8080),
+    API_HOST: z.string().default('127.0.0.1'),
+    DATABASE_URL: envUrl({ protocols: ['postgres', 'postgresql'] }),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase schema name')
+      .default('public'),
+    DATABASE_POOL_SIZE: envInt({ min: 1, max: 100 }).default(10),
+    REDIS_URL: envUrl({ protocols: ['redis', 'rediss'] }),
+
+    AUTH_JWT_ALGORITHMS: jwtAlgorithms.default(['RS256', 'ES256']),
+    AUTH_JWT_ISSUER: z.string().min(1),
+    AUTH_JWT_AUDIENCE: z.string().min(1),
+    /** A PEM public key (SPKI or an X.509 certificate), inline; `\n` escapes are accepted. */
+    AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+    AUTH_JWT_PUBLIC_KEY_FILE: z.string().optional(),
+    AUTH_JWKS_FILE: z.string().optional(),
+    /** HS256 only: at least 32 bytes. */
+    AUTH_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+    AUTH_CLOCK_TOLERANCE_S: envInt({ min: 0, max: 300 }).default(30),
+    /** Local only: generate (if missing) and trust a dev key pair in this folder. */
+    AUTH_DEV_KEY_DIR: z.string().optional(),
+
+    RATE_LIMIT_MAX: envInt({ min: 1 }).default(120),
+    RATE_LIMIT_WINDOW_MS: envDurationMs().default(60_000),
+
+    CHAT_STATUS_GROUP: z.string().min(1).default('api-status'),
+    /** 0 disables the status consumer (a replica that only serves HTTP). */
+    CHAT_STATUS_CONSUMER: envInt({ min: 0, max: 1 }).default(1),
+
+    WHATSAPP_APP_SECRET: optionalSecret,
+    WHATSAPP_VERIFY_TOKEN: optionalSecret,
+    INSTAGRAM_APP_SECRET: optionalSecret,
+    INSTAGRAM_VERIFY_TOKEN: optionalSecret,
+
+    WS_MAX_CONNECTIONS: envInt({ min: 1 }).default(10_000),
+  })
+  .superRefine((config, ctx) => {
+    const sources = (
+      ['AUTH_JWT_PUBLIC_KEY', 'AUTH_JWT_PUBLIC_KEY_FILE', 'AUTH_JWKS_FILE', 'AUTH_DEV_KEY_DIR'] as const
+    ).filter((name) => config[name] !== undefined);
+    const hs = config.AUTH_JWT_ALGORITHMS.includes('HS256');
+    const asymmetric = config.AUTH_JWT_ALGORITHMS.some((alg) => alg !== 'HS256');
+    if (asymmetric && sources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        // No path: the report then prints the message itself, which names the variables.
+        path: [],
+        message:
+          sources.length === 0
+            ? 'set one of AUTH_JWT_PUBLIC_KEY, AUTH_JWT_PUBLIC_KEY_FILE, AUTH_JWKS_FILE or AUTH_DEV_KEY_DIR'
+            : `set only one key source, got ${sources.join(', ')}`,
+      });
+    }
+    if (hs && config.AUTH_JWT_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: 'required when AUTH_JWT_ALGORITHMS has HS256',
+      });
+    }
+    if (!hs && config.AUTH_JWT_SECRET !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: 'set only together with HS256 in AUTH_JWT_ALGORITHMS',
+      });
+    }
+  });
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,60 @@
+/** Closed set of error codes the api answers with (the `error.code` of every error body). */
+export type ApiErrorCode =
+  | 'BAD_REQUEST'
+  | 'VALIDATION_FAILED'
+  | 'INVALID_JSON'
+  | 'EMPTY_BODY'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_STRING'
+  | 'TEXT_TOO_LONG'
+  | 'INVALID_ID'
+  | 'IDEMPOTENCY_KEY_MISSING'
+  | 'IDEMPOTENCY_KEY_INVALID'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'RATE_LIMITED'
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_VERIFY_FAILED'
+  | 'WEBHOOK_PAYLOAD_INVALID'
+  | 'WEBHOOK_NOT_CONFIGURED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL';
+
+/** The JSON body of every error: `{ error: { code, message, details? } }`. */
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode | string; message: string; details?: unknown };
+}
+
+/** An error the api answers on purpose, with its status and code; anything else is a 500. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+    /** Extra response headers (`WWW-Authenticate`, `Retry-After`). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toBody(): ApiErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export const badRequest = (code: ApiErrorCode, message: string, details?: unknown) =>
+  new ApiError(400, code, message, details);
+export const notFound = (message: string) => new ApiError(404, 'NOT_FOUND', message);
+export const forbidden = (message: string) => new ApiError(403, 'FORBIDDEN', message);

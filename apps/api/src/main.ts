@@ -1,0 +1,38 @@
+/** api: the chat HTTP API and WebSocket gateway; writes rows and outbox rows, never publishes on a request. */
+import { tracing } from './instrumentation';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { pingDatabase, type DataSource } from '@fleet/db';
+import { checkKafka, type KafkaClient } from '@fleet/kafka';
+import { pingRedis, type RedisClient } from '@fleet/redis';
+import { runHttpService, type GuardedProducer } from '@fleet/service-kit';
+import { AppModule } from './app.module';
+import { DATA_SOURCE, GUARDED_PRODUCER, REDIS_CLIENT } from './app.tokens';
+import { configSchema } from './config';
+import { configureHttp } from './http/configure-http';
+
+/** Largest request body; a message is at most 4096 UTF-16 units (≤ 12 KiB of UTF-8 JSON). */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+void runHttpService(
+  {
+    configSchema,
+    rootModule: () => AppModule,
+    createApplication: (module, options) =>
+      NestFactory.create<NestFastifyApplication>(
+        module,
+        // Requests arriving while closing get our own 503 (configure-http.ts), not Fastify's.
+        new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: false }),
+        // Webhook signatures are computed over the exact bytes received.
+        { ...options, rawBody: true },
+      ),
+    configure: configureHttp,
+    listen: (config) => ({ host: config.API_HOST, port: config.API_PORT }),
+    readinessChecks: (app) => ({
+      postgres: () => pingDatabase(app.get<DataSource>(DATA_SOURCE)),
+      kafka: () => checkKafka(app.get<GuardedProducer>(GUARDED_PRODUCER).kafka as KafkaClient),
+      redis: () => pingRedis(app.get<RedisClient>(REDIS_CLIENT)),
+    }),
+  },
+  { tracing },
+);

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type TestSchema } from '@fleet/db/testing';
+import {
+  call,
+  createApiSchema,
+  createKeys,
+  startApi,
+  tokenFor,
+  type ApiUnderTest,
+  type TestKeys,
+} from './harness';
+
+describe('api rate limit, health and shutdown', () => {
+  let db: TestSchema;
+  let keys: TestKeys;
+  let api: ApiUnderTest;
+
+  before(async () => {
+    db = await createApiSchema();
+    keys = await createKeys();
+    api = await startApi(db.schema, keys, { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '1m' });
+  });
+  after(async () => {
+    await api?.stop();
+    await db?.drop();
+  });
+
+  test('past the limit a user gets 429 with Retry-After in the error format; another user is not affected', async () => {
+    const alice = await tokenFor(keys, `alice-${Date.now()}`);
+    const bob = await tokenFor(keys, `bob-${Date.now()}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await call(api, 'GET', '/v1/conversations/not-a-uuid', { token: alice })).status);
+    assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429]);
+    const limited = await call<{ error: { code: string; message: string } }>(
+      api,
+      'GET',
+      '/v1/conversations/not-a-uuid',
+      { token: alice },
+    );
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'RATE_LIMITED');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After in seconds');
+    assert.equal((await call(api, 'GET', '/v1/conversations/not-a-uuid', { token: bob })).status, 400);
+  });
+
+  test('health: live and ready (postgres, kafka, redis) on HEALTH_PORT', async () => {
+    const ready = await fetch(`http://127.0.0.1:${api.process.port}/health/ready`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { checks: Record<string, string> };
+    assert.deepEqual(body.checks, { postgres: 'ok', kafka: 'ok', redis: 'ok' });
+  });
+
+  test('SIGTERM: an in-flight request still completes, then the process exits 0', async () => {
+    const token = await tokenFor(keys, 'carol');
+    const inFlight = call(api, 'POST', '/v1/conversations', {
+      token,
+      body: { participants: [], channel: 'whatsapp', recipients: { whatsapp: '+5511999990000' } },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const exited = api.process.stop('SIGTERM');
+    assert.equal((await inFlight).status, 201);
+    assert.equal((await exited).code, 0);
+    assert.ok(api.process.logs().some((l) => l.msg === 'shutdown complete'));
+  });
+});
