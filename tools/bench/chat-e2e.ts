@@ -1,0 +1,230 @@
+/**
+ * Benchmark (not a test): the chat path end to end against the raw Kafka pipe.
+ *
+ *   npm run bench:chat      (servers from tools/infra; MESSAGES=3000 CONVERSATIONS=50 ROUTERS=2
+ *                            CONCURRENCY=64 LATENCY_SECONDS=20)
+ *
+ * In one run, with the same message size and keys (conversation ids):
+ *  1. fleet throughput: MESSAGES sent through the api (`POST /v1/conversations/:id/messages`,
+ *     CONCURRENCY requests in flight) until every one has reached the fake WhatsApp server:
+ *     api → Postgres + outbox → outbox-poller → Kafka → ROUTERS message-routers → channel;
+ *  2. fleet latency at 50 % of that rate, open loop, POST sent → call received by the channel;
+ *  3. raw kafkajs throughput: the same records produced in batches of 100 by one idempotent
+ *     producer (acks=all) and consumed by one consumer, until the consumer has them all;
+ *  4. raw latency at the same offered rate as (2): one record per send, send → consumed.
+ * Prints every figure and the ratios (goals: throughput ratio ≥ 0.15, stretch 0.30; p99 ratio ≤ 5).
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { call, startChatFleet, type ChatFleet } from '../../test/chat/harness';
+
+const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
+const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 50);
+const ROUTERS = Number(process.env.ROUTERS ?? 2);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
+const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 20);
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+const text = (i: number) => `benchmark message ${i} `.padEnd(120, 'x');
+const phoneOf = (c: number) => `+1666${String(c).padStart(7, '0')}`;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+interface Conversation {
+  id: string;
+  token: string;
+}
+
+async function createConversations(fleet: ChatFleet): Promise<Conversation[]> {
+  return Promise.all(
+    Array.from({ length: CONVERSATIONS }, async (_, c) => {
+      const token = await fleet.token(`bench-user-${c}`);
+      const created = await call<{ id: string }>(`${fleet.apiUrl}/v1/conversations`, token, {
+        method: 'POST',
+        body: { participants: [], channel: 'whatsapp', recipients: { whatsapp: phoneOf(c) } },
+      });
+      if (created.status !== 201)
+        throw new Error(`create conversation: ${created.status} ${JSON.stringify(created.body)}`);
+      return { id: created.body.id, token };
+    }),
+  );
+}
+
+async function post(fleet: ChatFleet, conversation: Conversation, i: number): Promise<string> {
+  const sent = await call<{ id: string }>(
+    `${fleet.apiUrl}/v1/conversations/${conversation.id}/messages`,
+    conversation.token,
+    {
+      method: 'POST',
+      headers: { 'idempotency-key': randomUUID() },
+      body: { text: text(i) },
+    },
+  );
+  if (sent.status !== 202) throw new Error(`send: ${sent.status} ${JSON.stringify(sent.body)}`);
+  return sent.body.id;
+}
+
+/** Messages the channel has accepted, by our message id → when it received them (ms epoch). */
+function receivedAt(fleet: ChatFleet): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const c of fleet.fake.callsFor('whatsapp')) {
+    if (c.status === 200 && c.messageId && !seen.has(c.messageId))
+      seen.set(c.messageId, Date.parse(c.receivedAt));
+  }
+  return seen;
+}
+
+async function fleetThroughput(fleet: ChatFleet, conversations: Conversation[]): Promise<number> {
+  const ids = new Set<string>();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < MESSAGES; i = next++)
+        ids.add(await post(fleet, conversations[i % conversations.length]!, i));
+    }),
+  );
+  for (;;) {
+    const seen = receivedAt(fleet);
+    if ([...ids].every((id) => seen.has(id))) break;
+    await sleep(50);
+  }
+  return MESSAGES / ((performance.now() - started) / 1000);
+}
+
+/** Open loop: one send every 1/rate s regardless of answers; returns per-message latencies. */
+async function paced(rate: number, seconds: number, send: (i: number) => Promise<void>): Promise<void> {
+  const total = Math.max(1, Math.round(rate * seconds));
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    inFlight.push(send(i));
+  }
+  await Promise.all(inFlight);
+}
+
+async function fleetLatency(
+  fleet: ChatFleet,
+  conversations: Conversation[],
+  rate: number,
+): Promise<number[]> {
+  const sentAt = new Map<string, number>();
+  await paced(rate, LATENCY_SECONDS, async (i) => {
+    const at = Date.now();
+    const id = await post(fleet, conversations[i % conversations.length]!, MESSAGES + i);
+    sentAt.set(id, at);
+  });
+  for (;;) {
+    const seen = receivedAt(fleet);
+    if ([...sentAt.keys()].every((id) => seen.has(id))) {
+      return [...sentAt].map(([id, at]) => seen.get(id)! - at);
+    }
+    await sleep(50);
+  }
+}
+
+async function rawPipe(rate: number): Promise<{ throughput: number; latencies: number[] }> {
+  const kafka = new Kafka({ clientId: 'bench-chat-raw', brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const topic = `bench-chat-raw-${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const consumer = kafka.consumer({ groupId: `${topic}-group` });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const keys = Array.from({ length: CONVERSATIONS }, () => randomUUID());
+  const consumedAt = new Map<string, number>();
+  let consumed = 0;
+  let onConsumed: (() => void) | undefined;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      consumedAt.set(message.headers!['x-id']!.toString(), Date.now());
+      consumed++;
+      onConsumed?.();
+    },
+  });
+  await sleep(3_000); // group join
+  const record = (i: number, id: string) => ({
+    key: keys[i % keys.length]!,
+    value: JSON.stringify({ messageId: id, conversationId: keys[i % keys.length], text: text(i) }),
+    headers: { 'x-id': id },
+  });
+  // Throughput: batches of 100 back to back, until the consumer has every record.
+  const started = performance.now();
+  for (let i = 0; i < MESSAGES; i += 100) {
+    const messages = [];
+    for (let j = i; j < Math.min(i + 100, MESSAGES); j++) messages.push(record(j, randomUUID()));
+    await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+  }
+  await new Promise<void>((resolve) => {
+    onConsumed = () => consumed >= MESSAGES && resolve();
+    onConsumed();
+  });
+  const throughput = MESSAGES / ((performance.now() - started) / 1000);
+  // Latency at the fleet's offered rate: one record per send.
+  const sentAt = new Map<string, number>();
+  await paced(rate, LATENCY_SECONDS, async (i) => {
+    const id = randomUUID();
+    sentAt.set(id, Date.now());
+    await producer.send({ topic, acks: -1, messages: [record(i, id)] });
+  });
+  while (![...sentAt.keys()].every((id) => consumedAt.has(id))) await sleep(20);
+  await consumer.disconnect();
+  await producer.disconnect();
+  return { throughput, latencies: [...sentAt].map(([id, at]) => consumedAt.get(id)! - at) };
+}
+
+async function main(): Promise<void> {
+  console.log(`starting the chat fleet: api, outbox-poller, ${ROUTERS} message-routers, fake channels …`);
+  const fleet = await startChatFleet({ routers: ROUTERS, readReceipts: false });
+  try {
+    const conversations = await createConversations(fleet);
+    console.log(`fleet throughput: ${MESSAGES} messages, ${CONCURRENCY} requests in flight …`);
+    const fleetRate = await fleetThroughput(fleet, conversations);
+    const rate = fleetRate / 2;
+    console.log(`fleet latency: ${rate.toFixed(0)} messages/s (50 %) for ${LATENCY_SECONDS} s …`);
+    const fleetLatencies = await fleetLatency(fleet, conversations, rate);
+    console.log(`raw kafkajs pipe: throughput, then latency at ${rate.toFixed(0)} records/s …`);
+    const raw = await rawPipe(rate);
+    const row = (label: string, value: string) => console.log(`${label.padEnd(34)}${value}`);
+    console.log('');
+    row('fleet delivered messages/s', fleetRate.toFixed(0));
+    row('raw kafkajs produce+consume /s', raw.throughput.toFixed(0));
+    row(
+      'throughput ratio fleet/raw',
+      `${(fleetRate / raw.throughput).toFixed(3)}   (goal ≥ 0.15, stretch 0.30)`,
+    );
+    row(
+      `fleet latency at ${rate.toFixed(0)}/s p50 / p99`,
+      `${percentile(fleetLatencies, 50)} ms / ${percentile(fleetLatencies, 99)} ms`,
+    );
+    row(
+      `raw latency at ${rate.toFixed(0)}/s p50 / p99`,
+      `${percentile(raw.latencies, 50)} ms / ${percentile(raw.latencies, 99)} ms`,
+    );
+    row(
+      'p99 ratio fleet/raw',
+      `${(percentile(fleetLatencies, 99) / Math.max(1, percentile(raw.latencies, 99))).toFixed(1)}   (goal ≤ 5)`,
+    );
+  } finally {
+    await fleet.stop();
+  }
+  process.exit(0);
+}
+
+void main();
