@@ -6,11 +6,14 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
-COPY tools/build.mjs tools/
+COPY tools/build.mjs tools/fake-channels.ts tools/
 COPY libs libs
 COPY apps apps
 ARG APP
-RUN test -n "$APP" && node tools/build.mjs "apps/$APP"
+# fake-channels is the local stand-in for the WhatsApp / Instagram APIs (docker-compose only).
+RUN test -n "$APP" && if [ "$APP" = fake-channels ]; then \
+      node tools/build.mjs tools/fake-channels.ts dist/apps/fake-channels/main.js; \
+    else node tools/build.mjs "apps/$APP"; fi
 
 FROM node:24-bookworm-slim
 WORKDIR /app

@@ -4,10 +4,14 @@
  *  2. through the transactional outbox: a row written in a transaction, published by the running
  *     outbox-poller;
  *  3. through the Redis fallback list, as a producer does while the Kafka breaker is open, drained
- *     by the running redis-backfill.
+ *     by the running redis-backfill;
+ *  4. a chat message through the api (a token minted for the local dev key), routed by the
+ *     message-router to the fake WhatsApp, whose signed status webhooks bring it to DELIVERED.
  * Prints each round-trip time and its trace in Jaeger. Run by `tools/fleet up`; safe to run again.
  */
 import { tracing } from './smoke-instrumentation';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { defineTopic } from '@fleet/contracts';
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
         'smoke check',
       );
     });
+    await chatRoundTrip();
   } finally {
     await consumer.stop();
     await producer.disconnect();
@@ -129,6 +134,73 @@ async function main(): Promise<void> {
     await closeRedisClient(redis);
     await tracing.shutdown();
   }
+}
+
+/** Path 4: POST a message to the api and wait until the fake channel has it and it is DELIVERED. */
+async function chatRoundTrip(): Promise<void> {
+  const api = `http://127.0.0.1:${env('API_PORT', '8080')}`;
+  const fake = `http://127.0.0.1:${env('FAKE_CHANNELS_PORT', '9480')}`;
+  const token = execFileSync(process.execPath, ['dist/apps/api/admin.js', 'mint-token', 'smoke-user'], {
+    env: { ...process.env, ...localEnv('apps/api/local.env') },
+  })
+    .toString()
+    .trim();
+  const request = async <T>(path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${api}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`api ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const started = Date.now();
+  const conversation = await request<{ id: string }>('/v1/conversations', {
+    participants: [],
+    channel: 'whatsapp',
+    recipients: { whatsapp: '+15550000001' },
+  });
+  const message = await request<{ id: string }>(
+    `/v1/conversations/${conversation.id}/messages`,
+    { text: 'hello from tools/fleet up' },
+    { 'idempotency-key': randomUUID() },
+  );
+  let atChannel = 0;
+  for (;;) {
+    if (Date.now() - started > TIMEOUT_MS) {
+      throw new Error(
+        `chat message not DELIVERED within ${TIMEOUT_MS / 1000} s: are api, message-router and outbox-poller running?`,
+      );
+    }
+    if (!atChannel) {
+      const { calls } = (await (await fetch(`${fake}/_fake/calls?channel=whatsapp`)).json()) as {
+        calls: { messageId?: string }[];
+      };
+      if (calls.some((c) => c.messageId === message.id)) {
+        atChannel = Date.now() - started;
+      }
+    }
+    const view = await request<{ status: string }>(
+      `/v1/conversations/${conversation.id}/messages/${message.id}`,
+    );
+    if (atChannel && (view.status === 'DELIVERED' || view.status === 'READ')) {
+      console.log(
+        `smoke: chat     api → outbox → message-router → fake WhatsApp in ${atChannel} ms, ${view.status} in the api after ${Date.now() - started} ms`,
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** `KEY=value` lines of an env file (comments and blanks skipped). */
+function localEnv(file: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 main().catch((error: unknown) => {
