@@ -1,19 +1,13 @@
 import 'reflect-metadata';
-import {
-  Global,
-  type INestApplication,
-  Module,
-  type NestApplicationOptions,
-  type Type,
-} from '@nestjs/common';
-import { type BaseServiceEnv, loadConfigOrExit } from '@fleet/config';
-import { createLogger, createMetricsRegistry, HealthServer, type Logger } from '@fleet/observability';
+import { type INestApplication, type NestApplicationOptions, type Type } from '@nestjs/common';
+import { type BaseServiceEnv } from '@fleet/config';
+import { HealthServer, type Logger } from '@fleet/observability';
 import { type Registry } from 'prom-client';
 import { type z } from 'zod';
 import { NestPinoLogger } from './nest-logger';
 import { type RunServiceOptions, type ServiceDefinition } from './run-service';
+import { serviceFoundation, shutdownSteps } from './foundation';
 import { installGracefulShutdown } from './shutdown';
-import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
 
 /** What {@link HttpServiceDefinition.configure} gets besides the app. */
 export interface HttpServiceContext<C> {
@@ -57,23 +51,11 @@ export async function runHttpService<S extends z.ZodType<BaseServiceEnv>>(
   definition: HttpServiceDefinition<S>,
   { tracing, env = process.env }: RunServiceOptions,
 ): Promise<RunningHttpService> {
-  const config = loadConfigOrExit(definition.configSchema, env);
-  const logger = createLogger({ serviceName: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry({ serviceName: config.SERVICE_NAME });
-
-  @Global()
-  @Module({
-    providers: [
-      { provide: SERVICE_CONFIG, useValue: config },
-      { provide: SERVICE_LOGGER, useValue: logger },
-      { provide: METRICS_REGISTRY, useValue: registry },
-    ],
-    exports: [SERVICE_CONFIG, SERVICE_LOGGER, METRICS_REGISTRY],
-  })
-  class ServiceKitModule {}
-
-  @Module({ imports: [ServiceKitModule, definition.rootModule(config)] })
-  class ServiceModule {}
+  const { config, logger, registry, serviceModule } = serviceFoundation(
+    definition.configSchema,
+    definition.rootModule,
+    env,
+  );
 
   const fail = async (err: unknown, what: string, app?: INestApplication): Promise<never> => {
     logger.fatal({ err }, what);
@@ -84,7 +66,7 @@ export async function runHttpService<S extends z.ZodType<BaseServiceEnv>>(
 
   let app: INestApplication;
   try {
-    app = await definition.createApplication(ServiceModule, {
+    app = await definition.createApplication(serviceModule, {
       logger: new NestPinoLogger(logger),
       abortOnError: false,
     });
@@ -117,12 +99,7 @@ export async function runHttpService<S extends z.ZodType<BaseServiceEnv>>(
   const shutdown = installGracefulShutdown({
     logger,
     timeoutMs: definition.shutdownTimeoutMs,
-    steps: [
-      { name: 'readiness off', run: async () => health.setReady(false) },
-      { name: 'application', run: () => app.close() },
-      { name: 'health listener', run: () => health.stop() },
-      { name: 'tracing flush', run: () => tracing.shutdown() },
-    ],
+    steps: shutdownSteps(health, app, tracing),
   });
   logger.info(
     { api: `http://${host}:${port}`, health: `http://${config.HEALTH_HOST}:${config.HEALTH_PORT}` },

@@ -1,19 +1,12 @@
 import 'reflect-metadata';
-import { type DynamicModule, Global, type INestApplicationContext, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type BaseServiceEnv, type Env, loadConfigOrExit } from '@fleet/config';
-import {
-  createLogger,
-  createMetricsRegistry,
-  HealthServer,
-  type Logger,
-  type ReadinessCheck,
-  type TracingHandle,
-} from '@fleet/observability';
+import { type BaseServiceEnv, type Env } from '@fleet/config';
+import { HealthServer, type Logger, type ReadinessCheck, type TracingHandle } from '@fleet/observability';
 import { type z } from 'zod';
 import { NestPinoLogger } from './nest-logger';
+import { serviceFoundation, shutdownSteps } from './foundation';
 import { installGracefulShutdown } from './shutdown';
-import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
 
 export interface ServiceDefinition<S extends z.ZodType<BaseServiceEnv>> {
   /** The app's env schema: `baseServiceEnv.extend({...})`. Checked once, before anything starts. */
@@ -49,27 +42,15 @@ export async function runService<S extends z.ZodType<BaseServiceEnv>>(
   definition: ServiceDefinition<S>,
   { tracing, env = process.env }: RunServiceOptions,
 ): Promise<RunningService> {
-  const config = loadConfigOrExit(definition.configSchema, env);
-  const logger = createLogger({ serviceName: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry({ serviceName: config.SERVICE_NAME });
-
-  @Global()
-  @Module({
-    providers: [
-      { provide: SERVICE_CONFIG, useValue: config },
-      { provide: SERVICE_LOGGER, useValue: logger },
-      { provide: METRICS_REGISTRY, useValue: registry },
-    ],
-    exports: [SERVICE_CONFIG, SERVICE_LOGGER, METRICS_REGISTRY],
-  })
-  class ServiceKitModule {}
-
-  @Module({ imports: [ServiceKitModule, definition.rootModule(config)] })
-  class ServiceModule {}
+  const { config, logger, registry, serviceModule } = serviceFoundation(
+    definition.configSchema,
+    definition.rootModule,
+    env,
+  );
 
   let app: INestApplicationContext;
   try {
-    app = await NestFactory.createApplicationContext(ServiceModule, {
+    app = await NestFactory.createApplicationContext(serviceModule, {
       logger: new NestPinoLogger(logger),
       abortOnError: false,
     });
@@ -97,12 +78,7 @@ export async function runService<S extends z.ZodType<BaseServiceEnv>>(
   const shutdown = installGracefulShutdown({
     logger,
     timeoutMs: definition.shutdownTimeoutMs,
-    steps: [
-      { name: 'readiness off', run: async () => health.setReady(false) },
-      { name: 'application', run: () => app.close() },
-      { name: 'health listener', run: () => health.stop() },
-      { name: 'tracing flush', run: () => tracing.shutdown() },
-    ],
+    steps: shutdownSteps(health, app, tracing),
   });
   logger.info({ health: `http://${config.HEALTH_HOST}:${config.HEALTH_PORT}` }, 'service started');
   return { app, logger, shutdown };
