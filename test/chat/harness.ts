@@ -32,6 +32,8 @@ export interface ChatFleetOptions {
   readReceipts?: boolean;
   /** Extra env for every app. */
   env?: Record<string, string>;
+  /** Extra env for the message-router replicas only (e.g. lease, grace, session timeout). */
+  routerEnv?: Record<string, string>;
 }
 
 export interface ChatFleet {
@@ -44,8 +46,8 @@ export interface ChatFleet {
   namespace: string;
   /** A bearer token for `sub`, signed with the fleet's test key. */
   token(sub: string): Promise<string>;
-  /** Starts one more router replica (e.g. after a SIGKILL). */
-  startRouter(): Promise<AppProcess>;
+  /** Starts one more router replica (e.g. after a SIGKILL); `env` adds to the fleet's router env. */
+  startRouter(env?: Record<string, string>): Promise<AppProcess>;
   stop(): Promise<void>;
 }
 
@@ -129,8 +131,10 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     WHATSAPP_ACCESS_TOKEN: TOKENS.whatsapp,
     INSTAGRAM_API_BASE_URL: fake.url,
     INSTAGRAM_ACCESS_TOKEN: TOKENS.instagram,
+    ...options.routerEnv,
   };
-  const startRouter = () => AppProcess.start({ app: 'message-router', env: routerEnv });
+  const startRouter = (env: Record<string, string> = {}) =>
+    AppProcess.start({ app: 'message-router', env: { ...routerEnv, ...env } });
   const routers: AppProcess[] = [];
   for (let i = 0; i < routerCount; i++) routers.push(await startRouter());
   await Promise.all([api, poller, ...routers].map((app) => app.waitForHealth('/health/ready')));
@@ -144,8 +148,8 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     db,
     namespace,
     token: (sub) => signToken(privateKey, sub),
-    async startRouter() {
-      const router = await startRouter();
+    async startRouter(env) {
+      const router = await startRouter(env);
       await router.waitForHealth('/health/ready');
       routers.push(router);
       return router;

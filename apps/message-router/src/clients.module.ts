@@ -58,8 +58,9 @@ class ClientsLifecycle implements OnApplicationShutdown {
           // Listed so `migrate status` and the data source agree; applied only by migrate.js.
           migrations: [...ROUTER_MIGRATIONS],
           applicationName: config.SERVICE_NAME,
-          // A claim and a finish per channel per concurrently consumed partition, plus retries.
-          poolSize: config.ROUTER_PARTITIONS_CONCURRENCY * 2 + 2,
+          // A claim and a finish per channel per concurrently consumed partition, plus retries,
+          // plus one confirmation per partition of the confirmations group.
+          poolSize: config.ROUTER_PARTITIONS_CONCURRENCY * 3 + 2,
           logger,
         }),
     },

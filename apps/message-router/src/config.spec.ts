@@ -36,6 +36,24 @@ describe('message-router config', () => {
     assert.equal(config.WHATSAPP_API_VERSION, 'v21.0');
     assert.equal(config.CHANNEL_TIMEOUT_MS, 10_000);
     assert.equal(config.ROUTER_PARTITIONS_CONCURRENCY, 3);
+    assert.equal(config.ROUTER_CONFIRMATIONS_GROUP, 'message-router-confirmations');
+    assert.equal(config.ROUTER_CONFIRMATION_GRACE_MS, 15_000);
+  });
+
+  it('a confirmation grace outside 1 s – 2 min, or a confirmations group equal to the routing group, is rejected by name', () => {
+    assert.deepEqual(issuesOf({ ...env, ROUTER_CONFIRMATION_GRACE_MS: '500ms' }), [
+      'ROUTER_CONFIRMATION_GRACE_MS',
+    ]);
+    assert.deepEqual(issuesOf({ ...env, ROUTER_CONFIRMATION_GRACE_MS: '3m' }), [
+      'ROUTER_CONFIRMATION_GRACE_MS',
+    ]);
+    assert.deepEqual(issuesOf({ ...env, ROUTER_CONFIRMATIONS_GROUP: 'message-router' }), [
+      'ROUTER_CONFIRMATIONS_GROUP',
+    ]);
+    assert.equal(
+      parseConfig(configSchema, { ...env, ROUTER_CONFIRMATION_GRACE_MS: '5s' }).ROUTER_CONFIRMATION_GRACE_MS,
+      5_000,
+    );
   });
 
   it('base URLs and tokens have no defaults: each missing one is named', () => {

@@ -56,8 +56,28 @@ export const configSchema = baseServiceEnv
      * call can take, so a live replica never loses a delivery it is still sending.
      */
     ROUTER_SEND_LEASE_MS: envDurationMs().default(30_000),
+    /** Consumer group reading channel confirmations from `chat.message.status.1`. */
+    ROUTER_CONFIRMATIONS_GROUP: z
+      .string()
+      .regex(/^[a-z][a-z0-9._-]*$/, 'expected a lowercase group id')
+      .default('message-router-confirmations'),
+    /**
+     * How long after a call started its channel confirmation (WhatsApp `sent` webhook → api →
+     * outbox → `chat.message.status.1` → this router) can still arrive. A replica taking over a
+     * delivery whose owner died mid-call waits until then before sending again.
+     */
+    ROUTER_CONFIRMATION_GRACE_MS: envDurationMs()
+      .refine((ms) => ms >= 1_000 && ms <= 120_000, 'expected a duration between 1 s and 2 min')
+      .default(15_000),
   })
   .superRefine((config, ctx) => {
+    if (config.ROUTER_CONFIRMATIONS_GROUP === config.ROUTER_CONSUMER_GROUP) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUTER_CONFIRMATIONS_GROUP'],
+        message: 'expected a group other than ROUTER_CONSUMER_GROUP',
+      });
+    }
     if (config.ROUTER_SEND_LEASE_MS < config.CHANNEL_TIMEOUT_MS + 1_000) {
       ctx.addIssue({
         code: 'custom',

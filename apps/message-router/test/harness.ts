@@ -97,6 +97,8 @@ export class RouterFixture {
         INSTAGRAM_ACCESS_TOKEN: TOKENS.instagram,
         CHANNEL_TIMEOUT_MS: '2000',
         ROUTER_SEND_LEASE_MS: '4000',
+        // No api here, so no webhook confirmations unless a test writes them: keep takeovers quick.
+        ROUTER_CONFIRMATION_GRACE_MS: '1000',
         LOG_LEVEL: 'info',
         ...env,
       },
@@ -111,6 +113,14 @@ export class RouterFixture {
     await this.producer.send(
       this.input,
       messages.map((value) => ({ key: value.conversationId, value, eventId: randomUUID() })),
+    );
+  }
+
+  /** Status records on the status topic, as the api writes them from webhooks (or the router). */
+  async sendStatus(updates: readonly MessageStatusUpdate[]): Promise<void> {
+    await this.producer.send(
+      this.statusTopic,
+      updates.map((value) => ({ key: value.conversationId, value, eventId: randomUUID() })),
     );
   }
 

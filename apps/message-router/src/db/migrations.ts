@@ -1,6 +1,7 @@
 import { type MigrationClass } from '@fleet/db';
 import { OUTBOX_MIGRATIONS } from '@fleet/outbox';
 import { CreateRouterDeliveries1764200000000 } from './1764200000000-CreateRouterDeliveries';
+import { AddRouterDeliveryConfirmations1764300000000 } from './1764300000000-AddRouterDeliveryConfirmations';
 
 /**
  * Everything the router's schema needs: its own table and the outbox it writes statuses to
@@ -9,4 +10,5 @@ import { CreateRouterDeliveries1764200000000 } from './1764200000000-CreateRoute
 export const ROUTER_MIGRATIONS: readonly MigrationClass[] = [
   ...OUTBOX_MIGRATIONS,
   CreateRouterDeliveries1764200000000,
+  AddRouterDeliveryConfirmations1764300000000,
 ];

@@ -8,7 +8,7 @@ import { describeFailure, type ChannelFailure } from './channel-error';
 import { type DedupCache } from './dedup.cache';
 import { type DeliveryKey, type DeliveryStore, type FinalOutcome } from './delivery.store';
 import { planDeliveries, type ChannelPlan } from './plan';
-import { type RouteMetrics } from './route.metrics';
+import { type DeliveryOutcome, type RouteMetrics } from './route.metrics';
 
 /** How one channel of a message ended in this run. */
 type ChannelResult =
@@ -19,6 +19,13 @@ type ChannelResult =
 /** Tries and pauses for recording an accepted send when the database hiccups. */
 const RECORD_BACKOFF_MS = [0, 250, 1_000, 3_000];
 
+/**
+ * Channels whose status webhooks name our message (WhatsApp echoes `biz_opaque_callback_data`),
+ * so a call whose outcome was never recorded can be confirmed. Instagram's webhooks carry only its
+ * own `mid`, which the router never learnt when the call's answer was lost.
+ */
+export const CONFIRMABLE_CHANNELS: ReadonlySet<DeliveryChannel> = new Set<DeliveryChannel>(['whatsapp']);
+
 export interface RouteMessageOptions {
   connectors: Readonly<Record<DeliveryChannel, ChannelConnector>>;
   store: DeliveryStore;
@@ -27,6 +34,11 @@ export interface RouteMessageOptions {
   logger: Logger;
   /** Deliveries of the message, the first included (the consumer's `retry.maxAttempts`). */
   maxAttempts: number;
+  /**
+   * How long after a dead replica's call started a channel confirmation may still arrive; a
+   * takeover waits until then before sending again (`ROUTER_CONFIRMATION_GRACE_MS`).
+   */
+  confirmationGraceMs: number;
 }
 
 /**
@@ -45,8 +57,15 @@ export class RouteMessage {
    * after the call). The next attempt in this process records them without calling again.
    */
   private readonly unrecorded = new Map<string, string>();
+  /** Aborted at shutdown: takeovers stop waiting for their confirmation and hand the row back. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: RouteMessageOptions) {}
+
+  /** SIGTERM: cut the takeover waits short, so the consumer can finish its in-flight messages. */
+  stopWaiting(): void {
+    this.stopping.abort();
+  }
 
   async handle(message: OutgoingMessage, context: MessageContext): Promise<void> {
     const { cache, metrics } = this.options;
@@ -109,28 +128,22 @@ export class RouteMessage {
     }
 
     const lastAttempt = context.attempt >= this.options.maxAttempts;
-    const claim = await store.claim(key);
+    const claim = await store.claim(
+      key,
+      CONFIRMABLE_CHANNELS.has(channel) ? this.options.confirmationGraceMs : 0,
+    );
     if (claim.kind === 'finished') {
       metrics.deliveries.inc({ channel, outcome: 'duplicate' });
       await this.options.cache.remember(message.messageId, channel, claim.state);
       return { kind: 'done' };
     }
-    if (claim.kind === 'busy') {
-      metrics.deliveries.inc({ channel, outcome: 'busy' });
-      logger.info({ ...log, leaseLeftMs: claim.leaseLeftMs }, 'another replica is sending this; retry later');
-      // Past the lease the sender is dead or done: the retry then finds SENT or takes over.
-      return {
-        kind: 'retry',
-        reason: `IN_FLIGHT: another replica is sending (lease ${claim.leaseLeftMs} ms)`,
-        retryAfterMs: claim.leaseLeftMs + 100,
-      };
+    if (claim.kind === 'busy') return this.busy(key, claim.leaseLeftMs);
+    if (claim.kind === 'confirmed') {
+      return this.recordConfirmed(message, key, claim.channelMessageId, claim.takenOver);
     }
-    if (claim.resumedUnknown) {
-      metrics.resumedUnknown.inc({ channel });
-      logger.warn(
-        { ...log, attempts: claim.attempts },
-        'a replica died mid-call on this delivery; its outcome is unknown, sending again (possible duplicate)',
-      );
+    if (claim.kind === 'takenOver') {
+      const settled = await this.afterTakeover(message, key, claim.waitMs, lastAttempt);
+      if (settled) return settled;
     }
 
     const result = await callChannel(
@@ -143,6 +156,87 @@ export class RouteMessage {
       return { kind: 'done' };
     }
     return this.failed(message, key, result.failure, lastAttempt, context.attempt);
+  }
+
+  /**
+   * The previous owner died mid-call: the channel may or may not have the message. Waits for the
+   * rest of the confirmation grace period (inside the handler: the runtime keeps heartbeating, and
+   * no attempt is spent), then re-reads the row. Confirmed → SENT without a call. Otherwise
+   * undefined: send again, since losing a message is worse than a duplicate.
+   */
+  private async afterTakeover(
+    message: OutgoingMessage,
+    key: DeliveryKey,
+    waitMs: number,
+    lastAttempt: boolean,
+  ): Promise<ChannelResult | undefined> {
+    const { store, metrics, logger, cache } = this.options;
+    const log = { messageId: key.messageId, conversationId: key.conversationId, channel: key.channel };
+    if (waitMs > 0) {
+      logger.info(
+        { ...log, waitMs },
+        'took over a delivery whose replica died mid-call; waiting for a channel confirmation before sending again',
+      );
+      const until = Date.now() + waitMs;
+      // The last attempt waits out even a shutdown: handed back, it would go to the DLQ.
+      if (!(await pause(waitMs, lastAttempt ? undefined : this.stopping.signal))) {
+        await store.abandon(key);
+        logger.info(log, 'shutting down while waiting for a confirmation; delivery handed back');
+        return {
+          kind: 'retry',
+          reason: 'TAKEOVER_INTERRUPTED: shut down while waiting for a channel confirmation',
+          retryAfterMs: Math.max(0, until - Date.now()),
+        };
+      }
+    }
+    const resumed = await store.resume(key);
+    switch (resumed.kind) {
+      case 'finished':
+        metrics.deliveries.inc({ channel: key.channel, outcome: 'duplicate' });
+        await cache.remember(key.messageId, key.channel, resumed.state);
+        return { kind: 'done' };
+      case 'busy':
+        return this.busy(key, resumed.leaseLeftMs);
+      case 'confirmed':
+        return this.recordConfirmed(message, key, resumed.channelMessageId, true);
+      case 'resend':
+        metrics.resumedUnknown.inc({ channel: key.channel, outcome: 'resent' });
+        logger.warn(
+          { ...log, attempts: resumed.attempts, confirmable: CONFIRMABLE_CHANNELS.has(key.channel) },
+          'a replica died mid-call on this delivery and no channel confirmation came; sending again (possible duplicate)',
+        );
+        return undefined;
+    }
+  }
+
+  /** A channel webhook proved the channel has the message: SENT, no call. */
+  private async recordConfirmed(
+    message: OutgoingMessage,
+    key: DeliveryKey,
+    channelMessageId: string,
+    takenOver: boolean,
+  ): Promise<ChannelResult> {
+    if (takenOver) this.options.metrics.resumedUnknown.inc({ channel: key.channel, outcome: 'confirmed' });
+    this.options.logger.info(
+      { messageId: key.messageId, channel: key.channel, channelMessageId, takenOver },
+      'a channel webhook confirmed a call whose outcome was not recorded; SENT without calling again',
+    );
+    await this.recordSent(message, key, channelMessageId, 'confirmed');
+    return { kind: 'done' };
+  }
+
+  private busy(key: DeliveryKey, leaseLeftMs: number): ChannelResult {
+    this.options.metrics.deliveries.inc({ channel: key.channel, outcome: 'busy' });
+    this.options.logger.info(
+      { messageId: key.messageId, channel: key.channel, leaseLeftMs },
+      'another replica is sending this; retry later',
+    );
+    // Past the lease the sender is dead or done: the retry then finds SENT or takes over.
+    return {
+      kind: 'retry',
+      reason: `IN_FLIGHT: another replica is sending (lease ${leaseLeftMs} ms)`,
+      retryAfterMs: leaseLeftMs + 100,
+    };
   }
 
   private async failed(
@@ -184,13 +278,14 @@ export class RouteMessage {
     message: OutgoingMessage,
     key: DeliveryKey,
     channelMessageId: string,
+    metricOutcome: 'sent' | 'confirmed' = 'sent',
   ): Promise<void> {
     const id = unrecordedKey(key);
     let lastError: unknown;
     for (const pauseMs of RECORD_BACKOFF_MS) {
       if (pauseMs > 0) await sleep(pauseMs);
       try {
-        await this.finish(message, key, { state: 'SENT', channelMessageId }, 'sent');
+        await this.finish(message, key, { state: 'SENT', channelMessageId }, metricOutcome);
         this.unrecorded.delete(id);
         return;
       } catch (error) {
@@ -209,7 +304,7 @@ export class RouteMessage {
     message: OutgoingMessage,
     key: DeliveryKey,
     outcome: FinalOutcome,
-    metricOutcome: 'sent' | 'rejected' | 'invalid' | 'exhausted',
+    metricOutcome: Extract<DeliveryOutcome, 'sent' | 'confirmed' | 'rejected' | 'invalid' | 'exhausted'>,
   ): Promise<void> {
     const { store, cache, metrics, logger } = this.options;
     const status: MessageStatusUpdate = {
@@ -231,7 +326,8 @@ export class RouteMessage {
     }
     // Someone else finished it first. If we had just sent it, the channel now has it twice.
     metrics.deliveries.inc({ channel: key.channel, outcome: 'duplicate' });
-    if (outcome.state === 'SENT') {
+    // A confirmed delivery made no call, so losing this race duplicates nothing at the channel.
+    if (outcome.state === 'SENT' && metricOutcome === 'sent') {
       metrics.duplicateSends.inc({ channel: key.channel });
       logger.error(
         { messageId: key.messageId, channel: key.channel, channelMessageId: outcome.channelMessageId },
@@ -242,3 +338,15 @@ export class RouteMessage {
 }
 
 const unrecordedKey = (key: DeliveryKey) => `${key.messageId}:${key.channel}`;
+
+/** Sleeps `ms`; false when `signal` aborted first. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false;
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined);
+    return true;
+  } catch (error) {
+    if (signal?.aborted) return false;
+    throw error;
+  }
+}

@@ -8,15 +8,31 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  * - `exhausted`: the last attempt failed too: FAILED, DLQ;
  * - `retry`: a retriable failure, another attempt follows;
  * - `duplicate`: already finished (replay, redelivery): skipped, nothing sent;
- * - `busy`: another replica holds the delivery's lease: retried later.
+ * - `busy`: another replica holds the delivery's lease: retried later;
+ * - `confirmed`: a call whose outcome was never recorded was confirmed by a channel webhook: SENT
+ *   recorded without calling again.
  */
-export type DeliveryOutcome = 'sent' | 'rejected' | 'invalid' | 'exhausted' | 'retry' | 'duplicate' | 'busy';
+export type DeliveryOutcome =
+  'sent' | 'rejected' | 'invalid' | 'exhausted' | 'retry' | 'duplicate' | 'busy' | 'confirmed';
+
+/** How a delivery taken over from a replica that died mid-call ended: confirmed by webhook, or resent. */
+export type TakeoverOutcome = 'confirmed' | 'resent';
+
+/**
+ * What the confirmations consumer did with one status record:
+ * - `recorded`: a webhook confirmed a delivery that was not final yet (SENDING / RETRYING);
+ * - `final`: a webhook for a delivery already final here, or unknown to this router (nothing to do);
+ * - `ignored`: not a confirmation (the router's own status, a FAILED webhook, no channel id).
+ */
+export type ConfirmationOutcome = 'recorded' | 'final' | 'ignored';
 
 export interface RouteMetrics {
   deliveries: Counter<'channel' | 'outcome'>;
   channelCallDuration: Histogram<'channel' | 'result'>;
-  /** Deliveries taken over from a replica that died mid-call: the one window for a duplicate. */
-  resumedUnknown: Counter<'channel'>;
+  /** Deliveries taken over from a replica that died mid-call, by {@link TakeoverOutcome}. */
+  resumedUnknown: Counter<'channel' | 'outcome'>;
+  /** Status records seen by the confirmations consumer, by {@link ConfirmationOutcome}. */
+  confirmations: Counter<'channel' | 'outcome'>;
   /** A channel accepted a message another replica had already recorded as sent. */
   duplicateSends: Counter<'channel'>;
   dedupCache: Counter<'result'>;
@@ -40,8 +56,14 @@ export function routeMetrics(registry: Registry): RouteMetrics {
     }),
     resumedUnknown: new Counter({
       name: 'router_deliveries_resumed_unknown_total',
-      help: 'Deliveries whose earlier call ended with no recorded outcome (a replica died mid-call), sent again.',
-      labelNames: ['channel'],
+      help: 'Deliveries taken over from a replica that died mid-call: outcome confirmed (a webhook proved the channel had it, not sent again) or resent (possible duplicate).',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    }),
+    confirmations: new Counter({
+      name: 'router_confirmations_total',
+      help: 'Status records read by the confirmations consumer: recorded (confirmed an unfinished delivery), final (nothing to do), ignored (not a webhook confirmation).',
+      labelNames: ['channel', 'outcome'],
       registers,
     }),
     duplicateSends: new Counter({

@@ -10,6 +10,8 @@ import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service
 import { type Registry } from 'prom-client';
 import { CHANNEL_CONNECTORS, DATA_SOURCE, REDIS_CLIENT } from '../app.tokens';
 import { type Config } from '../config';
+import { ConfirmDelivery } from './confirm-delivery.use-case';
+import { ConfirmationsConsumer } from './confirmations.consumer';
 import { DedupCache } from './dedup.cache';
 import { DeliveryStore } from './delivery.store';
 import { RouteMessage } from './route-message.use-case';
@@ -17,7 +19,10 @@ import { routeMetrics, type RouteMetrics } from './route.metrics';
 import { ROUTE_METRICS } from './route.tokens';
 import { RouterConsumer } from './router.consumer';
 
-/** The one job: route outgoing chat messages to their channels and report their statuses. */
+/**
+ * The one job: route outgoing chat messages to their channels and report their statuses, with the
+ * channels' webhook confirmations (a second consumer group) closing the crash-mid-call window.
+ */
 @Module({
   providers: [
     {
@@ -60,8 +65,16 @@ import { RouterConsumer } from './router.consumer';
           metrics,
           logger,
           maxAttempts: config.ROUTER_MAX_ATTEMPTS,
+          confirmationGraceMs: config.ROUTER_CONFIRMATION_GRACE_MS,
         }),
     },
+    {
+      provide: ConfirmDelivery,
+      inject: [DeliveryStore, ROUTE_METRICS, SERVICE_LOGGER],
+      useFactory: (store: DeliveryStore, metrics: RouteMetrics, logger: Logger) =>
+        new ConfirmDelivery(store, metrics, logger),
+    },
+    ConfirmationsConsumer,
     RouterConsumer,
   ],
 })

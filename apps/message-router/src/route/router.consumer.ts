@@ -17,6 +17,7 @@ import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service
 import { type Registry } from 'prom-client';
 import { FLEET_PRODUCER, KAFKA_CLIENT } from '../app.tokens';
 import { type Config } from '../config';
+import { ConfirmationsConsumer } from './confirmations.consumer';
 import { DeliveryStore } from './delivery.store';
 import { RouteMessage } from './route-message.use-case';
 
@@ -42,6 +43,7 @@ export class RouterConsumer implements OnApplicationBootstrap, BeforeApplication
     @Inject(FLEET_PRODUCER) private readonly producer: FleetProducer,
     @Inject(DeliveryStore) private readonly store: DeliveryStore,
     @Inject(RouteMessage) private readonly routeMessage: RouteMessage,
+    @Inject(ConfirmationsConsumer) private readonly confirmations: ConfirmationsConsumer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,6 +52,8 @@ export class RouterConsumer implements OnApplicationBootstrap, BeforeApplication
     // The consumer needs its topic and the runtime's companions (auto-create is off); idempotent.
     await provisionTopics(this.kafka, [topic]);
     await this.producer.connect();
+    // Confirmations first: a takeover right after the start waits for them.
+    await this.confirmations.start();
     this.consumer = new FleetConsumer(this.kafka, {
       groupId: config.ROUTER_CONSUMER_GROUP,
       subscriptions: [
@@ -75,10 +79,16 @@ export class RouterConsumer implements OnApplicationBootstrap, BeforeApplication
     );
   }
 
-  /** SIGTERM: stop fetching, finish the in-flight message, commit, leave the group. */
+  /**
+   * SIGTERM: takeovers stop waiting for confirmations (handed back), the consumer stops fetching,
+   * finishes the in-flight messages, commits and leaves the group; then the confirmations group,
+   * which a last attempt still waiting for its confirmation needs until the end.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.purgeTimer);
+    this.routeMessage.stopWaiting();
     await this.consumer?.stop();
+    await this.confirmations.stop();
   }
 
   private async purge(): Promise<void> {

@@ -1,0 +1,53 @@
+import { type MessageStatusUpdate } from '@fleet/contracts';
+import { type Logger } from '@fleet/observability';
+import { type DeliveryStore } from './delivery.store';
+import { type ConfirmationOutcome, type RouteMetrics } from './route.metrics';
+
+/** Webhook statuses that prove the channel accepted the message. */
+const ACCEPTED: ReadonlySet<MessageStatusUpdate['status']> = new Set(['SENT', 'DELIVERED', 'READ']);
+
+/**
+ * Reads one `chat.message.status.1` record and, when it is a channel webhook saying the channel
+ * has the message (`source: 'webhook'`, SENT / DELIVERED / READ, with the channel's id), marks the
+ * matching delivery confirmed if it is not final yet. This is how a replica that takes over a
+ * delivery from one that died mid-call learns that the dead replica's call went through.
+ *
+ * Ignored: the router's own statuses (it wrote them from a final row), FAILED webhooks (Meta sends
+ * one after accepting a message it could not deliver; resending would not help), and events with
+ * no channel id. Rows already SENT or FAILED, and messages unknown here, are left alone.
+ * Idempotent: the first confirmation of a row wins, replays change nothing.
+ */
+export class ConfirmDelivery {
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly metrics: RouteMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(update: MessageStatusUpdate): Promise<ConfirmationOutcome> {
+    const outcome = await this.apply(update);
+    this.metrics.confirmations.inc({ channel: update.channel, outcome });
+    return outcome;
+  }
+
+  private async apply(update: MessageStatusUpdate): Promise<ConfirmationOutcome> {
+    if (update.source !== 'webhook' || !ACCEPTED.has(update.status) || !update.channelMessageId) {
+      return 'ignored';
+    }
+    const recorded = await this.store.confirm(
+      { messageId: update.messageId, channel: update.channel },
+      update.channelMessageId,
+    );
+    if (!recorded) return 'final';
+    this.logger.info(
+      {
+        messageId: update.messageId,
+        channel: update.channel,
+        channelMessageId: update.channelMessageId,
+        status: update.status,
+      },
+      'a channel webhook confirmed a delivery whose outcome is not recorded yet',
+    );
+    return 'recorded';
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { chatMessageStatus, inNamespace, type MessageStatusUpdate } from '@fleet/contracts';
+import {
+  FleetConsumer,
+  provisionTopics,
+  subscribe,
+  type FleetProducer,
+  type KafkaClient,
+} from '@fleet/kafka';
+import { type Logger } from '@fleet/observability';
+import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
+import { type Registry } from 'prom-client';
+import { FLEET_PRODUCER, KAFKA_CLIENT } from '../app.tokens';
+import { type Config } from '../config';
+import { ConfirmDelivery } from './confirm-delivery.use-case';
+
+/**
+ * The second consumer group (`ROUTER_CONFIRMATIONS_GROUP`) on `chat.message.status.1`: every status
+ * record, the api's webhook statuses among them, through {@link ConfirmDelivery}. Started before
+ * and stopped after the routing consumer (by {@link RouterConsumer}), so confirmations keep flowing
+ * while in-flight takeovers wait for theirs. A new group reads the topic from its beginning once:
+ * the records of finished deliveries each cost one primary-key update that matches nothing.
+ */
+@Injectable()
+export class ConfirmationsConsumer {
+  private consumer: FleetConsumer | undefined;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: Config,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(KAFKA_CLIENT) private readonly kafka: KafkaClient,
+    @Inject(FLEET_PRODUCER) private readonly producer: FleetProducer,
+    @Inject(ConfirmDelivery) private readonly confirmDelivery: ConfirmDelivery,
+  ) {}
+
+  /** The producer must be connected (it writes this group's `.retry` and `.dlq` records). */
+  async start(): Promise<void> {
+    const { config } = this;
+    const topic = inNamespace(chatMessageStatus, config.KAFKA_TOPIC_NAMESPACE);
+    // Written by the router itself (through the outbox) and by the api; idempotent.
+    await provisionTopics(this.kafka, [topic]);
+    this.consumer = new FleetConsumer(this.kafka, {
+      groupId: config.ROUTER_CONFIRMATIONS_GROUP,
+      subscriptions: [
+        subscribe<MessageStatusUpdate>(topic, async (update) => {
+          await this.confirmDelivery.handle(update);
+        }),
+      ],
+      producer: this.producer,
+      registry: this.registry,
+      logger: this.logger,
+      retry: {
+        maxAttempts: config.ROUTER_MAX_ATTEMPTS,
+        initialBackoffMs: config.ROUTER_RETRY_INITIAL_BACKOFF_MS,
+        backoffMultiplier: 2,
+      },
+      partitionsConsumedConcurrently: config.ROUTER_PARTITIONS_CONCURRENCY,
+      sessionTimeoutMs: config.ROUTER_SESSION_TIMEOUT_MS,
+    });
+    await this.consumer.start();
+    this.logger.info(
+      { topic: topic.name, group: config.ROUTER_CONFIRMATIONS_GROUP },
+      'consuming channel confirmations',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}
