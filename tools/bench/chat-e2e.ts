@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { call, startChatFleet, type ChatFleet } from '../../test/chat/harness';
+import { cpuByGroup, cpuSince } from './cpu';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 50);
@@ -25,6 +26,16 @@ const ROUTERS = Number(process.env.ROUTERS ?? 2);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
 const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 20);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** Where the fleet's CPU goes during the throughput phase. */
+const CPU_GROUPS = {
+  api: (c: string) => c.includes('api/main.js'),
+  'outbox-poller': (c: string) => c.includes('outbox-poller/main.js'),
+  'message-routers': (c: string) => c.includes('message-router/main.js'),
+  postgres: (c: string) => c.startsWith('postgres'),
+  kafka: (c: string) => c.includes('kafka.Kafka'),
+  redis: (c: string) => c.includes('redis-server'),
+};
 
 const text = (i: number) => `benchmark message ${i} `.padEnd(120, 'x');
 const phoneOf = (c: number) => `+1666${String(c).padStart(7, '0')}`;
@@ -82,6 +93,8 @@ async function fleetThroughput(fleet: ChatFleet, conversations: Conversation[]):
   const ids = new Set<string>();
   let next = 0;
   const started = performance.now();
+  const cpu = cpuByGroup(CPU_GROUPS);
+  const benchCpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let i = next++; i < MESSAGES; i = next++)
@@ -93,7 +106,13 @@ async function fleetThroughput(fleet: ChatFleet, conversations: Conversation[]):
     if ([...ids].every((id) => seen.has(id))) break;
     await sleep(50);
   }
-  return MESSAGES / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const own = process.cpuUsage(benchCpu);
+  console.log(
+    `cpu during ${seconds.toFixed(1)} s: ${cpuSince(CPU_GROUPS, cpu)}, ` +
+      `this process (clients + fake channels) ${((own.user + own.system) / 1e6).toFixed(1)} s`,
+  );
+  return MESSAGES / seconds;
 }
 
 /** Open loop: one send every 1/rate s regardless of answers; returns per-message latencies. */

@@ -14,10 +14,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { PollerProcess, setupPollerTest } from '../../apps/outbox-poller/test/harness';
+import { cpuByGroup, cpuSince } from './cpu';
 
 const ROWS = Number(process.env.ROWS ?? 200_000);
 const BATCH = Number(process.env.BATCH ?? 100);
@@ -28,38 +28,11 @@ const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const payload = (i: number) =>
   JSON.stringify({ uid: `u-${i}`, key: `key-${i % KEYS}`, n: Math.floor(i / KEYS) });
 
-/** CPU seconds used so far by the processes of each group (Linux /proc; children not included). */
-function cpuByGroup(groups: Record<string, (cmdline: string) => boolean>): Record<string, number> {
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const totals: Record<string, number> = Object.fromEntries(Object.keys(groups).map((g) => [g, 0]));
-  for (const pid of readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const group = Object.keys(groups).find((g) => groups[g]!(cmdline));
-      if (!group) continue;
-      // Fields after the command name (which may hold spaces), from `) `: utime is 14th, stime 15th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      totals[group]! += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-    } catch {
-      // the process ended while we read it
-    }
-  }
-  return totals;
-}
-
 const CPU_GROUPS = {
   poller: (c: string) => c.includes('outbox-poller/main.js'),
   postgres: (c: string) => c.startsWith('postgres'),
-  kafka: (c: string) => c.includes('kafka.Kafka') || c.includes('kafka-server'),
+  kafka: (c: string) => c.includes('kafka.Kafka'),
 };
-
-function cpuSince(before: Record<string, number>): string {
-  const after = cpuByGroup(CPU_GROUPS);
-  return Object.keys(CPU_GROUPS)
-    .map((g) => `${g} ${(after[g]! - before[g]!).toFixed(1)} s`)
-    .join(', ');
-}
 
 async function rawProduce(topic: string): Promise<number> {
   const kafka = new Kafka({ clientId: 'bench-raw', brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -90,7 +63,7 @@ async function rawProduce(topic: string): Promise<number> {
     });
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`cpu during raw produce: ${cpuSince(cpu)} (and this process)`);
+  console.log(`cpu during raw produce: ${cpuSince(CPU_GROUPS, cpu)} (and this process)`);
   await producer.disconnect();
   return ROWS / seconds;
 }
@@ -131,7 +104,7 @@ async function outboxDrain(): Promise<{ rate: number; seconds: number }> {
       }
       // Before the poller stops: its shutdown is not part of the drain.
       seconds = (performance.now() - started) / 1000;
-      console.log(`cpu during the drain: ${cpuSince(cpu)}`);
+      console.log(`cpu during the drain: ${cpuSince(CPU_GROUPS, cpu)}`);
     } finally {
       await poller.stop();
     }
