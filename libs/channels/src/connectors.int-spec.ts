@@ -1,6 +1,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeChannelServer } from '@fleet/channels/testing';
+import { FakeChannelServer } from './testing';
 import { ChannelError } from './errors';
 import { createInstagramConnector, instagramTextBody } from './instagram';
 import { type ChannelConnector, type ChannelErrorCode } from './types';

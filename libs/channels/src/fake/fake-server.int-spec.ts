@@ -1,6 +1,6 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeChannelServer } from '@fleet/channels/testing';
+import { FakeChannelServer } from '../testing';
 import { createInstagramConnector } from '../instagram';
 import { type ChannelStatusEvent } from '../types';
 import { parseInstagramWebhook, parseWhatsAppWebhook } from '../webhook-payloads';
