@@ -13,6 +13,7 @@ import { type Registry } from 'prom-client';
 import { FLEET_PRODUCER, KAFKA_CLIENT } from '../app.tokens';
 import { type Config } from '../config';
 import { ConfirmDelivery } from './confirm-delivery.use-case';
+import { routerConsumerOptions } from './consumer-options';
 
 /**
  * The second consumer group (`ROUTER_CONFIRMATIONS_GROUP`) on `chat.message.status.1`: every status
@@ -47,16 +48,11 @@ export class ConfirmationsConsumer {
           await this.confirmDelivery.handle(update);
         }),
       ],
-      producer: this.producer,
-      registry: this.registry,
-      logger: this.logger,
-      retry: {
-        maxAttempts: config.ROUTER_MAX_ATTEMPTS,
-        initialBackoffMs: config.ROUTER_RETRY_INITIAL_BACKOFF_MS,
-        backoffMultiplier: 2,
-      },
-      partitionsConsumedConcurrently: config.ROUTER_PARTITIONS_CONCURRENCY,
-      sessionTimeoutMs: config.ROUTER_SESSION_TIMEOUT_MS,
+      ...routerConsumerOptions(config, {
+        producer: this.producer,
+        registry: this.registry,
+        logger: this.logger,
+      }),
     });
     await this.consumer.start();
     this.logger.info(

@@ -18,6 +18,7 @@ import { type Registry } from 'prom-client';
 import { FLEET_PRODUCER, KAFKA_CLIENT } from '../app.tokens';
 import { type Config } from '../config';
 import { ConfirmationsConsumer } from './confirmations.consumer';
+import { routerConsumerOptions } from './consumer-options';
 import { DeliveryStore } from './delivery.store';
 import { RouteMessage } from './route-message.use-case';
 
@@ -59,16 +60,7 @@ export class RouterConsumer implements OnApplicationBootstrap, BeforeApplication
       subscriptions: [
         subscribe<OutgoingMessage>(topic, (message, context) => this.routeMessage.handle(message, context)),
       ],
-      producer: this.producer,
-      registry: this.registry,
-      logger,
-      retry: {
-        maxAttempts: config.ROUTER_MAX_ATTEMPTS,
-        initialBackoffMs: config.ROUTER_RETRY_INITIAL_BACKOFF_MS,
-        backoffMultiplier: 2,
-      },
-      partitionsConsumedConcurrently: config.ROUTER_PARTITIONS_CONCURRENCY,
-      sessionTimeoutMs: config.ROUTER_SESSION_TIMEOUT_MS,
+      ...routerConsumerOptions(config, { producer: this.producer, registry: this.registry, logger }),
     });
     await this.consumer.start();
     this.purgeTimer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
