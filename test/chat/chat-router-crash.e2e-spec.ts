@@ -4,7 +4,16 @@ import { chatMessageOutgoing, inNamespace, retryTopicOf } from '@fleet/contracts
 import { createKafkaClient } from '@fleet/kafka';
 import { captureLogger, recordTopic, waitFor, type TopicRecording } from '@fleet/kafka/testing';
 import { type AppProcess } from '@fleet/service-kit/testing';
-import { BROKERS, call, startChatFleet, type ChatFleet } from './harness';
+import {
+  acceptedPerMessage,
+  BROKERS,
+  createConversations,
+  orderViolations,
+  sendMessages,
+  startChatFleet,
+  waitAllDelivered,
+  type ChatFleet,
+} from './harness';
 
 const CONVERSATIONS = 30;
 const PER_CONVERSATION = 10;
@@ -21,20 +30,6 @@ const ROUTER_ENV = {
   ROUTER_SESSION_TIMEOUT_MS: '6000',
   ROUTER_CONFIRMATION_GRACE_MS: '10000',
 };
-
-interface Created {
-  id: string;
-}
-interface Sent {
-  id: string;
-  status: string;
-}
-interface MessageView {
-  id: string;
-  status: string;
-}
-
-const phoneOf = (c: number) => `+1556${String(c).padStart(7, '0')}`;
 
 async function takeovers(routers: readonly AppProcess[], outcome: 'confirmed' | 'resent'): Promise<number> {
   let sum = 0;
@@ -65,32 +60,15 @@ describe('chat path end to end with a router SIGKILLed mid-stream (WhatsApp, web
   test(`${TOTAL} messages, one of 2 routers SIGKILLed and a new one started: each at the channel exactly once, none lost, order held, all DELIVERED`, async () => {
     // Slow answers keep calls in flight on every router, so the kill lands mid-call.
     fleet.fake.script({ channel: 'whatsapp', responses: [{ delayMs: 100 }], then: 'repeat-last' });
-    const conversations = await Promise.all(
-      Array.from({ length: CONVERSATIONS }, async (_, c) => {
-        const token = await fleet.token(`crash-user-${c}`);
-        const created = await call<Created>(`${fleet.apiUrl}/v1/conversations`, token, {
-          method: 'POST',
-          body: { participants: [], channel: 'whatsapp', recipients: { whatsapp: phoneOf(c) } },
-        });
-        assert.equal(created.status, 201, JSON.stringify(created.body));
-        return { c, id: created.body.id, token };
-      }),
-    );
-
-    const sent = new Map<string, { c: number; n: number }>();
-    const sending = Promise.all(
-      conversations.map(async ({ c, id, token }) => {
-        for (let n = 0; n < PER_CONVERSATION; n++) {
-          const response = await call<Sent>(`${fleet.apiUrl}/v1/conversations/${id}/messages`, token, {
-            method: 'POST',
-            headers: { 'idempotency-key': `crash-c${c}-m${n}` },
-            body: { text: `conversation ${c} message ${n}` },
-          });
-          assert.equal(response.status, 202, JSON.stringify(response.body));
-          sent.set(response.body.id, { c, n });
-        }
-      }),
-    );
+    const conversations = await createConversations(fleet, {
+      count: CONVERSATIONS,
+      userPrefix: 'crash-user',
+      phonePrefix: '1556',
+    });
+    const sending = sendMessages(fleet, conversations, {
+      perConversation: PER_CONVERSATION,
+      keyPrefix: 'crash-',
+    });
     const atChannel = () => new Set(fleet.fake.callsFor('whatsapp').map((c) => c.messageId)).size;
     await waitFor('a third of the messages at the channel', () => atChannel() >= TOTAL / 3, 120_000);
     const [victim, survivor] = fleet.routers;
@@ -98,7 +76,7 @@ describe('chat path end to end with a router SIGKILLed mid-stream (WhatsApp, web
     const atKill = atChannel();
     assert.ok(atKill < TOTAL, `killed mid-stream (${atKill} of ${TOTAL} at the channel)`);
     const replacement = await fleet.startRouter();
-    await sending;
+    const sent = await sending;
     assert.equal(sent.size, TOTAL);
 
     await waitFor('every message at the channel', () => atChannel() >= TOTAL, 180_000);
@@ -115,8 +93,7 @@ describe('chat path end to end with a router SIGKILLed mid-stream (WhatsApp, web
     );
 
     const calls = fleet.fake.callsFor('whatsapp').filter((c) => c.status === 200);
-    const perMessage = new Map<string, number>();
-    for (const c of calls) perMessage.set(c.messageId!, (perMessage.get(c.messageId!) ?? 0) + 1);
+    const perMessage = acceptedPerMessage(calls);
     const twice = [...perMessage].filter(([, count]) => count > 1);
     const confirmed = await takeovers([survivor!, replacement], 'confirmed');
     const resent = await takeovers([survivor!, replacement], 'resent');
@@ -135,34 +112,12 @@ describe('chat path end to end with a router SIGKILLed mid-stream (WhatsApp, web
     );
 
     // Order at the channel per conversation, for the messages that never went through a retry.
-    const lastN = new Map<string, number>();
-    const outOfOrder: string[] = [];
-    const seen = new Set<string>();
-    for (const c of calls) {
-      if (seen.has(c.messageId!) || retried.has(c.messageId!)) continue;
-      seen.add(c.messageId!);
-      const { n } = sent.get(c.messageId!)!;
-      if ((lastN.get(c.to!) ?? -1) > n) outOfOrder.push(`${c.to}: ${n} after ${lastN.get(c.to!)}`);
-      lastN.set(c.to!, n);
-    }
-    assert.deepEqual(outOfOrder, [], 'per-conversation order at the channel (messages not retried)');
-
-    const notDelivered = async () => {
-      const pending: string[] = [];
-      for (const { id, token } of conversations) {
-        const page = await call<{ items: MessageView[] }>(
-          `${fleet.apiUrl}/v1/conversations/${id}/messages?limit=${PER_CONVERSATION}`,
-          token,
-        );
-        assert.equal(page.status, 200, JSON.stringify(page.body));
-        for (const message of page.body.items) if (message.status !== 'DELIVERED') pending.push(message.id);
-      }
-      return pending;
-    };
-    await waitFor(
-      'every message DELIVERED in the api',
-      async () => (await notDelivered()).length === 0,
-      180_000,
+    assert.deepEqual(
+      orderViolations(calls, sent, retried),
+      [],
+      'per-conversation order at the channel (messages not retried)',
     );
+
+    await waitAllDelivered(fleet, conversations, PER_CONVERSATION);
   });
 });

@@ -4,14 +4,15 @@
  * schema and one fresh topic namespace (`KAFKA_TOPIC_NAMESPACE`) for the whole fleet, and the fake
  * WhatsApp / Instagram server in the test process posting signed status webhooks to the api.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { FakeChannelServer } from '@fleet/channels/testing';
+import { FakeChannelServer, type FakeChannelCall } from '@fleet/channels/testing';
 import { ALL_TOPICS, inNamespace } from '@fleet/contracts';
 import { createTestSchema, type TestSchema } from '@fleet/db/testing';
 import { createKafkaClient, provisionTopics } from '@fleet/kafka';
-import { captureLogger } from '@fleet/kafka/testing';
+import { captureLogger, waitFor } from '@fleet/kafka/testing';
 import { AppProcess, buildAppBundle, freePort, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 
@@ -191,4 +192,125 @@ export async function call<T = unknown>(
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** A WhatsApp conversation the tests drive, and its owner's token. */
+export interface ChatConversation {
+  c: number;
+  id: string;
+  token: string;
+}
+
+/**
+ * `count` WhatsApp conversations, each owned by `<userPrefix>-<c>` and sent to its own phone
+ * number `+<prefix><c>`, so the fake channel's calls tell conversations apart.
+ */
+export async function createConversations(
+  fleet: ChatFleet,
+  { count, userPrefix, phonePrefix }: { count: number; userPrefix: string; phonePrefix: string },
+): Promise<ChatConversation[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, c) => {
+      const token = await fleet.token(`${userPrefix}-${c}`);
+      const created = await call<{ id: string }>(`${fleet.apiUrl}/v1/conversations`, token, {
+        method: 'POST',
+        body: {
+          participants: [],
+          channel: 'whatsapp',
+          recipients: { whatsapp: `+${phonePrefix}${String(c).padStart(7, '0')}` },
+        },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return { c, id: created.body.id, token };
+    }),
+  );
+}
+
+/**
+ * Sends `perConversation` messages to each conversation: one conversation's one after another
+ * (that order is the one to keep), the conversations in parallel. Each must be accepted as
+ * PENDING. Resolves to message id → (conversation, number in it).
+ */
+export async function sendMessages(
+  fleet: ChatFleet,
+  conversations: readonly ChatConversation[],
+  { perConversation, keyPrefix }: { perConversation: number; keyPrefix: string },
+): Promise<Map<string, { c: number; n: number }>> {
+  const sent = new Map<string, { c: number; n: number }>();
+  await Promise.all(
+    conversations.map(async ({ c, id, token }) => {
+      for (let n = 0; n < perConversation; n++) {
+        const response = await call<{ id: string; status: string }>(
+          `${fleet.apiUrl}/v1/conversations/${id}/messages`,
+          token,
+          {
+            method: 'POST',
+            headers: { 'idempotency-key': `${keyPrefix}c${c}-m${n}` },
+            body: { text: `conversation ${c} message ${n}` },
+          },
+        );
+        assert.equal(response.status, 202, JSON.stringify(response.body));
+        assert.equal(response.body.status, 'PENDING');
+        sent.set(response.body.id, { c, n });
+      }
+    }),
+  );
+  return sent;
+}
+
+/** How many times the channel accepted each message (by our message id). */
+export function acceptedPerMessage(calls: readonly FakeChannelCall[]): Map<string, number> {
+  const perMessage = new Map<string, number>();
+  for (const call of calls) {
+    if (call.status === 200) perMessage.set(call.messageId!, (perMessage.get(call.messageId!) ?? 0) + 1);
+  }
+  return perMessage;
+}
+
+/**
+ * Per recipient (one per conversation), the message numbers the channel accepted first, out of
+ * order: `to: n after m`. Messages in `skip` (e.g. those that went through the retry topic, which
+ * may fall behind their conversation) are left out.
+ */
+export function orderViolations(
+  calls: readonly FakeChannelCall[],
+  sent: ReadonlyMap<string, { n: number }>,
+  skip: ReadonlySet<string> = new Set(),
+): string[] {
+  const lastN = new Map<string, number>();
+  const seen = new Set<string>();
+  const violations: string[] = [];
+  for (const call of calls) {
+    if (call.status !== 200 || seen.has(call.messageId!) || skip.has(call.messageId!)) continue;
+    seen.add(call.messageId!);
+    const { n } = sent.get(call.messageId!)!;
+    if ((lastN.get(call.to!) ?? -1) > n) violations.push(`${call.to}: ${n} after ${lastN.get(call.to!)}`);
+    lastN.set(call.to!, n);
+  }
+  return violations;
+}
+
+/** Waits until every message of the conversations shows DELIVERED in the api. */
+export async function waitAllDelivered(
+  fleet: ChatFleet,
+  conversations: readonly ChatConversation[],
+  perConversation: number,
+): Promise<void> {
+  const notDelivered = async () => {
+    const pending: string[] = [];
+    for (const { id, token } of conversations) {
+      const page = await call<{ items: { id: string; status: string }[] }>(
+        `${fleet.apiUrl}/v1/conversations/${id}/messages?limit=${perConversation}`,
+        token,
+      );
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      for (const message of page.body.items) if (message.status !== 'DELIVERED') pending.push(message.id);
+    }
+    return pending;
+  };
+  await waitFor(
+    'every message DELIVERED in the api',
+    async () => (await notDelivered()).length === 0,
+    180_000,
+  );
 }

@@ -17,7 +17,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
-import { call, startChatFleet, type ChatFleet } from '../../test/chat/harness';
+import {
+  call,
+  createConversations,
+  startChatFleet,
+  type ChatConversation as Conversation,
+  type ChatFleet,
+} from '../../test/chat/harness';
 import { cpuByGroup, cpuSince } from './cpu';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
@@ -38,31 +44,10 @@ const CPU_GROUPS = {
 };
 
 const text = (i: number) => `benchmark message ${i} `.padEnd(120, 'x');
-const phoneOf = (c: number) => `+1666${String(c).padStart(7, '0')}`;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-interface Conversation {
-  id: string;
-  token: string;
-}
-
-async function createConversations(fleet: ChatFleet): Promise<Conversation[]> {
-  return Promise.all(
-    Array.from({ length: CONVERSATIONS }, async (_, c) => {
-      const token = await fleet.token(`bench-user-${c}`);
-      const created = await call<{ id: string }>(`${fleet.apiUrl}/v1/conversations`, token, {
-        method: 'POST',
-        body: { participants: [], channel: 'whatsapp', recipients: { whatsapp: phoneOf(c) } },
-      });
-      if (created.status !== 201)
-        throw new Error(`create conversation: ${created.status} ${JSON.stringify(created.body)}`);
-      return { id: created.body.id, token };
-    }),
-  );
 }
 
 async function post(fleet: ChatFleet, conversation: Conversation, i: number): Promise<string> {
@@ -212,7 +197,11 @@ async function main(): Promise<void> {
   console.log(`starting the chat fleet: api, outbox-poller, ${ROUTERS} message-routers, fake channels …`);
   const fleet = await startChatFleet({ routers: ROUTERS, readReceipts: false });
   try {
-    const conversations = await createConversations(fleet);
+    const conversations = await createConversations(fleet, {
+      count: CONVERSATIONS,
+      userPrefix: 'bench-user',
+      phonePrefix: '1666',
+    });
     console.log(`fleet throughput: ${MESSAGES} messages, ${CONCURRENCY} requests in flight …`);
     const fleetRate = await fleetThroughput(fleet, conversations);
     const rate = fleetRate / 2;
