@@ -17,6 +17,7 @@ import {
   type ClaimedEvent,
   type OutboxRetryPolicy,
 } from './index';
+import { CLAIM_SQL } from './outbox-store';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
 
@@ -50,6 +51,24 @@ async function add(manager: EntityManager, key: string, n: number): Promise<stri
     eventType: 'item.created',
     payload: { n },
   });
+}
+
+interface PlanNode {
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Join Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows a plan produced or threw away, over all its nodes and loops: its work, roughly. */
+function rowsTouched(node: PlanNode): number {
+  const own =
+    (node['Actual Rows'] +
+      (node['Rows Removed by Filter'] ?? 0) +
+      (node['Rows Removed by Join Filter'] ?? 0)) *
+    node['Actual Loops'];
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsTouched(child), 0);
 }
 
 const ns = (events: ClaimedEvent[]) => events.map((e) => (JSON.parse(e.payload) as { n: number }).n);
@@ -243,6 +262,31 @@ describe('outbox store on a real PostgreSQL', () => {
 
     assert.deepEqual(await store.replayParked(sqlOf(db.dataSource.manager)), [parked.id]);
     assert.equal((await store.stats(sqlOf(db.dataSource.manager))).parked, 0);
+  });
+
+  test("a claim's work stays proportional to its batch, not to the backlog, even with a generic plan", async () => {
+    // The poller prepares the claim once; PostgreSQL may settle on a generic plan made while the
+    // table was empty. That plan must still reach the claimed rows by key, not by re-scanning
+    // every pending row for each of them (which made a claim quadratic in the backlog).
+    await db.dataSource.query(
+      `INSERT INTO outbox_events (id, aggregate_type, aggregate_key, event_type, topic, payload)
+       SELECT gen_random_uuid(), 'item', 'key-' || (i % 50), 'item.created', 'test.outbox.item.1',
+              jsonb_build_object('n', i)
+         FROM generate_series(1, 3000) AS i`,
+    );
+    const tx = await openTx(db.dataSource);
+    try {
+      await tx.manager.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await tx.manager.query(`PREPARE generic_claim(int, int, int) AS ${CLAIM_SQL}`);
+      const [{ 'QUERY PLAN': plan }] = (await tx.manager.query(
+        'EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_claim(100, 2828, 400)',
+      )) as [{ 'QUERY PLAN': [{ Plan: PlanNode }] }];
+      const work = rowsTouched(plan[0].Plan);
+      assert.ok(work < 20 * 500, `the claim touched ${work} rows for a batch of 100 (scan limit 400)`);
+      await tx.manager.query('DEALLOCATE generic_claim');
+    } finally {
+      await tx.finish(false);
+    }
   });
 
   test('stats count pending rows and the age of the oldest; published rows can be purged', async () => {
