@@ -17,6 +17,7 @@ export const configSchema = baseServiceEnv.extend(kafkaProducerEnv.shape).extend
   OUTBOX_BACKOFF_INITIAL_MS: envDurationMs().default(1_000),
   OUTBOX_BACKOFF_MAX_MS: envDurationMs().default(300_000),
   OUTBOX_RETENTION_HOURS: envInt({ min: 0 }).default(168),
+  OUTBOX_PURGE_INTERVAL_MS: envDurationMs().default(60_000),
   OUTBOX_NOTIFY_REDIS: envBoolean().default(true),
 });
 export type Config = z.output<typeof configSchema>;

@@ -22,6 +22,7 @@ import { type Registry } from 'prom-client';
 import { ALL_TOPICS, inNamespace } from '@fleet/contracts';
 import { type Config } from './config';
 import { relayMetrics } from './metrics';
+import { OutboxPurger } from './purger';
 import { OutboxRelay } from './relay';
 
 /**
@@ -34,6 +35,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
   private dataSource: DataSource | undefined;
   private listener: NotificationListener | undefined;
   private relays: OutboxRelay[] = [];
+  private purger: OutboxPurger | undefined;
   private readonly kafka: GuardedProducer;
   private readonly redis: RedisClient;
   private readonly store = new OutboxStore();
@@ -92,7 +94,6 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
             initialBackoffMs: config.OUTBOX_BACKOFF_INITIAL_MS,
             maxBackoffMs: config.OUTBOX_BACKOFF_MAX_MS,
           },
-          retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
           notifier: config.OUTBOX_NOTIFY_REDIS
             ? { publishAll: (channel, messages) => publishAll(this.redis, channel, messages) }
             : undefined,
@@ -111,6 +112,14 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
       applicationName: `${config.SERVICE_NAME}-listen`,
     });
     relays.forEach((relay) => relay.start());
+    this.purger = new OutboxPurger({
+      dataSource,
+      store: this.store,
+      logger,
+      retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+      intervalMs: config.OUTBOX_PURGE_INTERVAL_MS,
+    });
+    this.purger.start();
     logger.info(
       {
         batchSize: config.OUTBOX_BATCH_SIZE,
@@ -122,7 +131,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.relays.map((relay) => relay.stop()));
+    await Promise.all([...this.relays.map((relay) => relay.stop()), this.purger?.stop()]);
     await this.listener?.close();
     this.kafka.breaker.shutdown();
     await this.kafka.producer.disconnect().catch(() => undefined);

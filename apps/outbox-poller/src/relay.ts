@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { BreakerOpenError, type Breaker } from '@fleet/circuit-breaker';
 import { FleetHeaders, OUTBOX_PUBLISHED_CHANNEL, type OutboxPublishedNotification } from '@fleet/contracts';
-import { onConnection, sqlOf, type DataSource, type Sql } from '@fleet/db';
+import { onConnection, type DataSource, type Sql } from '@fleet/db';
 import { classifyPublishError, type FleetProducer, type TopicRecords } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { type ClaimedEvent, type OutboxRetryPolicy, type OutboxStore } from '@fleet/outbox';
@@ -24,8 +24,6 @@ export interface RelayOptions {
   retryPolicy: OutboxRetryPolicy;
   /** Redis pub/sub, one notification per published event (seed 004); none in benchmarks. */
   notifier?: Notifier;
-  /** Published rows older than this are deleted, a batch per idle poll; 0 keeps them. */
-  retentionMs: number;
 }
 
 /** What happened to a claimed batch. */
@@ -100,7 +98,6 @@ export class OutboxRelay {
           continue;
         }
         contended = 0;
-        await this.purge();
         await this.sleep(pollIntervalMs);
       } catch (error) {
         failures++;
@@ -263,17 +260,6 @@ export class OutboxRelay {
       await notifier.publishAll(OUTBOX_PUBLISHED_CHANNEL, messages);
     } catch (error) {
       logger.warn({ err: error, events: events.length }, 'redis notification of published events failed');
-    }
-  }
-
-  private async purge(): Promise<void> {
-    const { retentionMs, dataSource, store, logger } = this.options;
-    if (retentionMs <= 0) return;
-    try {
-      const purged = await store.purgePublished(sqlOf(dataSource.manager), retentionMs, 1_000);
-      if (purged > 0) logger.debug({ purged }, 'purged published outbox rows past retention');
-    } catch (error) {
-      logger.warn({ err: error }, 'purging published outbox rows failed');
     }
   }
 
