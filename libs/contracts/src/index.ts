@@ -44,3 +44,10 @@ export {
   type Recipients,
   type StatusUpdateKind,
 } from './chat';
+export {
+  UPLOAD_STATUSES,
+  mergeRequestSchema,
+  uploadMergeRequested,
+  type MergeRequest,
+  type UploadStatus,
+} from './uploads';

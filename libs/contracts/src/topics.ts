@@ -1,4 +1,5 @@
 import { chatMessageOutgoing, chatMessageStatus } from './chat';
+import { uploadMergeRequested } from './uploads';
 import { type TopicContract } from './topic';
 
 /**
@@ -8,4 +9,5 @@ import { type TopicContract } from './topic';
 export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [
   chatMessageOutgoing,
   chatMessageStatus,
+  uploadMergeRequested,
 ] as ReadonlyArray<TopicContract<unknown>>;

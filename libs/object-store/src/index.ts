@@ -1,0 +1,11 @@
+export {
+  ObjectStore,
+  ObjectStoreError,
+  contentDisposition,
+  createObjectStore,
+  objectStoreEnv,
+  type ObjectInfo,
+  type ObjectStoreConfig,
+  type ObjectStoreErrorCode,
+  type StreamedObject,
+} from './object-store';
