@@ -4,9 +4,17 @@ import { ChannelWebhooksModule } from './channel-webhooks/channel-webhooks.modul
 import { ChatModule } from './chat/chat.module';
 import { ClientsModule } from './clients.module';
 import { ConversationEventsModule } from './conversation-events/conversation-events.module';
+import { UploadsModule } from './uploads/uploads.module';
 
 /** Config, logger and metrics come from runHttpService; this adds the clients and the use cases. */
 @Module({
-  imports: [ClientsModule, ChatModule, ApplyStatusModule, ConversationEventsModule, ChannelWebhooksModule],
+  imports: [
+    ClientsModule,
+    ChatModule,
+    ApplyStatusModule,
+    ConversationEventsModule,
+    ChannelWebhooksModule,
+    UploadsModule,
+  ],
 })
 export class AppModule {}

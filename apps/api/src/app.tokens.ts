@@ -5,3 +5,5 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export const GUARDED_PRODUCER = Symbol('GUARDED_PRODUCER');
 export const JWT_VERIFIER = Symbol('JWT_VERIFIER');
 export const API_METRICS = Symbol('API_METRICS');
+/** The MinIO bucket of chunked uploads (`ObjectStore` of `@fleet/object-store`), created at boot. */
+export const OBJECT_STORE = Symbol('OBJECT_STORE');

@@ -1,5 +1,6 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { connectDataSource, type DataSource } from '@fleet/db';
+import { createObjectStore, type ObjectStore } from '@fleet/object-store';
 import { type Logger } from '@fleet/observability';
 import { OUTBOX_ENTITIES } from '@fleet/outbox';
 import { closeRedisClient, createRedisClient, type RedisClient } from '@fleet/redis';
@@ -11,7 +12,14 @@ import {
   type GuardedProducer,
 } from '@fleet/service-kit';
 import { type Registry } from 'prom-client';
-import { API_METRICS, DATA_SOURCE, GUARDED_PRODUCER, JWT_VERIFIER, REDIS_CLIENT } from './app.tokens';
+import {
+  API_METRICS,
+  DATA_SOURCE,
+  GUARDED_PRODUCER,
+  JWT_VERIFIER,
+  OBJECT_STORE,
+  REDIS_CLIENT,
+} from './app.tokens';
 import { loadOrCreateDevKeys } from './auth/dev-keys';
 import { JwtVerifier, readKeySource } from './auth/jwt-verifier';
 import { API_ENTITIES } from './chat/chat.entities';
@@ -40,9 +48,10 @@ class ClientsLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * PostgreSQL (the chat tables and the outbox, one pool), Redis (pub/sub publishes), the guarded
- * Kafka producer (only the status consumer's retry and DLQ records: requests never publish), the
- * JWT verifier and the app's metrics.
+ * PostgreSQL (the chat and upload tables and the outbox, one pool), Redis (pub/sub publishes), the
+ * guarded Kafka producer (only the status consumer's retry and DLQ records: requests never
+ * publish), MinIO (upload chunks; the bucket is created at boot), the JWT verifier and the app's
+ * metrics.
  */
 @Global()
 @Module({
@@ -95,12 +104,24 @@ class ClientsLifecycle implements OnApplicationShutdown {
       },
     },
     {
+      provide: OBJECT_STORE,
+      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
+      useFactory: async (config: Config, logger: Logger): Promise<ObjectStore> => {
+        const store = createObjectStore(config);
+        // At boot, so a missing bucket is a failed start (exit 1, restarted) rather than a 500 on
+        // the first chunk; readiness keeps checking it afterwards.
+        await store.ensureBucket();
+        logger.info({ bucket: store.bucket, endpoint: config.MINIO_ENDPOINT }, 'object store bucket ready');
+        return store;
+      },
+    },
+    {
       provide: API_METRICS,
       inject: [METRICS_REGISTRY],
       useFactory: (registry: Registry) => apiMetrics(registry),
     },
     ClientsLifecycle,
   ],
-  exports: [DATA_SOURCE, REDIS_CLIENT, GUARDED_PRODUCER, JWT_VERIFIER, API_METRICS],
+  exports: [DATA_SOURCE, REDIS_CLIENT, GUARDED_PRODUCER, JWT_VERIFIER, OBJECT_STORE, API_METRICS],
 })
 export class ClientsModule {}

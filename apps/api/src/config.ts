@@ -1,5 +1,7 @@
 import { baseServiceEnv, envDurationMs, envInt, envList, envPort, envUrl } from '@fleet/config';
+import { objectStoreEnv } from '@fleet/object-store';
 import { kafkaProducerEnv } from '@fleet/service-kit';
+import { MIN_CHUNK_BYTES } from '@fleet/uploads';
 import { z } from 'zod';
 
 /** JWT algorithms the api can verify; `none` is never one of them. */
@@ -28,6 +30,44 @@ const jwtAlgorithms = envList().transform((items, ctx) => {
 });
 
 const optionalSecret = z.string().min(8, 'expected at least 8 characters').optional();
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** A media type without parameters, as clients declare it (`image/png`). */
+export const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/**
+ * What an upload may declare unless `UPLOAD_ALLOWED_TYPES` says otherwise: documents, archives,
+ * images, video, audio and plain text. `application/octet-stream` is left out on purpose: it
+ * declares nothing, so the content check (magic bytes of chunk 0) could not hold it to anything.
+ */
+export const DEFAULT_UPLOAD_TYPES = [
+  'application/pdf',
+  'application/zip',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'video/mp4',
+  'audio/mpeg',
+  'text/plain',
+  'text/markdown',
+  'text/csv',
+] as const;
+
+const mediaTypes = envList().transform((items, ctx) => {
+  const types = items.map((item) => item.toLowerCase());
+  const bad = types.filter((type) => !MEDIA_TYPE.test(type));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a media type: ${bad.join(', ')} (expected e.g. image/png)`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(types)];
+});
 
 /**
  * Env of the api, checked once at boot (exit 1 naming each bad variable). The README's table lists
@@ -62,6 +102,11 @@ export const configSchema = baseServiceEnv
 
     RATE_LIMIT_MAX: envInt({ min: 1 }).default(120),
     RATE_LIMIT_WINDOW_MS: envDurationMs().default(60_000),
+    /**
+     * Chunk PUTs per window and user, counted apart from `RATE_LIMIT_MAX`: a 1 GiB file is 128
+     * chunks of 8 MiB, which the general budget would throttle to a trickle.
+     */
+    UPLOAD_CHUNK_RATE_LIMIT_MAX: envInt({ min: 1 }).default(1200),
 
     CHAT_STATUS_GROUP: z.string().min(1).default('api-status'),
     /** 0 disables the status consumer (a replica that only serves HTTP). */
@@ -73,7 +118,17 @@ export const configSchema = baseServiceEnv
     INSTAGRAM_VERIFY_TOKEN: optionalSecret,
 
     WS_MAX_CONNECTIONS: envInt({ min: 1 }).default(10_000),
+
+    /** Largest file an upload may declare, in bytes. */
+    UPLOAD_MAX_BYTES: envInt({ min: 1 }).default(5 * GiB),
+    /** Preferred chunk size in bytes; S3 compose needs every part but the last to be at least 5 MiB. */
+    UPLOAD_CHUNK_BYTES: envInt({ min: MIN_CHUNK_BYTES, max: 5 * GiB }).default(8 * MiB),
+    /** Media types an upload may declare (comma-separated, without parameters). */
+    UPLOAD_ALLOWED_TYPES: mediaTypes.default([...DEFAULT_UPLOAD_TYPES]),
+    /** Lifetime of a presigned download URL (S3 allows at most 7 days). */
+    UPLOAD_DOWNLOAD_URL_TTL_SECONDS: envInt({ min: 1, max: 7 * 24 * 3600 }).default(300),
   })
+  .extend(objectStoreEnv.shape)
   .superRefine((config, ctx) => {
     const sources = (
       ['AUTH_JWT_PUBLIC_KEY', 'AUTH_JWT_PUBLIC_KEY_FILE', 'AUTH_JWKS_FILE', 'AUTH_DEV_KEY_DIR'] as const

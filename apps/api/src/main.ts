@@ -4,14 +4,19 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { pingDatabase, type DataSource } from '@fleet/db';
 import { checkKafka, type KafkaClient } from '@fleet/kafka';
+import { type ObjectStore } from '@fleet/object-store';
 import { pingRedis, type RedisClient } from '@fleet/redis';
 import { runHttpService, type GuardedProducer } from '@fleet/service-kit';
 import { AppModule } from './app.module';
-import { DATA_SOURCE, GUARDED_PRODUCER, REDIS_CLIENT } from './app.tokens';
+import { DATA_SOURCE, GUARDED_PRODUCER, OBJECT_STORE, REDIS_CLIENT } from './app.tokens';
 import { configSchema } from './config';
 import { configureHttp } from './http/configure-http';
 
-/** Largest request body; a message is at most 4096 UTF-16 units (≤ 12 KiB of UTF-8 JSON). */
+/**
+ * Largest JSON request body; a message is at most 4096 UTF-16 units (≤ 12 KiB of UTF-8 JSON).
+ * Upload chunks are not bound by it: their body is never buffered but streamed to the object store,
+ * its length checked against the upload's chunk plan (uploads/chunk-body.ts).
+ */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
 void runHttpService(
@@ -32,6 +37,7 @@ void runHttpService(
       postgres: () => pingDatabase(app.get<DataSource>(DATA_SOURCE)),
       kafka: () => checkKafka(app.get<GuardedProducer>(GUARDED_PRODUCER).kafka as KafkaClient),
       redis: () => pingRedis(app.get<RedisClient>(REDIS_CLIENT)),
+      minio: () => app.get<ObjectStore>(OBJECT_STORE).ping(),
     }),
   },
   { tracing },

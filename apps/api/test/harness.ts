@@ -10,6 +10,17 @@ import { API_MIGRATIONS } from '../src/migrations';
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The local MinIO (tools/infra's variables). Suites that do not upload keep the default bucket,
+ * which the api only makes sure exists; the uploads suite passes a fresh one (`createTestBucket`).
+ */
+export const MINIO_ENV = {
+  MINIO_ENDPOINT: process.env.MINIO_ENDPOINT ?? '127.0.0.1',
+  MINIO_PORT: process.env.MINIO_PORT ?? '9000',
+  MINIO_USE_SSL: process.env.MINIO_USE_SSL ?? 'false',
+  MINIO_ACCESS_KEY: process.env.MINIO_ACCESS_KEY ?? 'fleet-minio',
+  MINIO_SECRET_KEY: process.env.MINIO_SECRET_KEY ?? 'fleet-minio-secret',
+};
 export const ISSUER = 'test-issuer';
 export const AUDIENCE = 'test-api';
 export const WHATSAPP_SECRET = 'test-whatsapp-app-secret';
@@ -83,6 +94,7 @@ export async function startApi(
       DATABASE_SCHEMA: schema,
       KAFKA_BROKERS: BROKERS,
       REDIS_URL,
+      ...MINIO_ENV,
       API_PORT: String(port),
       AUTH_JWKS_FILE: keys.jwksFile,
       AUTH_JWT_ISSUER: ISSUER,

@@ -22,11 +22,30 @@ export type ApiErrorCode =
   | 'WEBHOOK_PAYLOAD_INVALID'
   | 'WEBHOOK_NOT_CONFIGURED'
   | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // Chunked uploads.
+  | 'UPLOAD_TOO_LARGE'
+  | 'CONTENT_TYPE_NOT_ALLOWED'
+  | 'LENGTH_REQUIRED'
+  | 'CHUNK_INDEX_INVALID'
+  | 'CHUNK_SIZE_MISMATCH'
+  | 'CHUNK_CHECKSUM_MISMATCH'
+  | 'CONTENT_MISMATCH'
+  | 'CHUNK_CONFLICT'
+  | 'UPLOAD_NOT_UPLOADING'
+  | 'UPLOAD_INCOMPLETE'
+  | 'UPLOAD_FAILED'
+  | 'UPLOAD_NOT_COMPLETED'
+  | 'REQUEST_ABORTED'
+  | 'STORAGE_UNAVAILABLE';
 
-/** The JSON body of every error: `{ error: { code, message, details? } }`. */
+/**
+ * The JSON body of every error: `{ error: { code, message, details? } }`. A few errors repeat one
+ * field of their details beside `error` where clients act on it (`missing` of UPLOAD_INCOMPLETE).
+ */
 export interface ApiErrorBody {
   error: { code: ApiErrorCode | string; message: string; details?: unknown };
+  [field: string]: unknown;
 }
 
 /** An error the api answers on purpose, with its status and code; anything else is a 500. */
@@ -38,6 +57,8 @@ export class ApiError extends Error {
     readonly details?: unknown,
     /** Extra response headers (`WWW-Authenticate`, `Retry-After`). */
     readonly headers: Record<string, string> = {},
+    /** Fields beside `error` in the body (never `error` itself). */
+    readonly topLevel: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -45,6 +66,7 @@ export class ApiError extends Error {
 
   toBody(): ApiErrorBody {
     return {
+      ...this.topLevel,
       error: {
         code: this.code,
         message: this.message,

@@ -8,7 +8,23 @@ export interface ApiMetrics {
   webhookEvents: Counter<'channel' | 'outcome'>;
   eventsPublishFailed: Counter;
   wsConnections: Gauge;
+  uploadsCreated: Counter;
+  uploadChunks: Counter<'outcome'>;
+  uploadBytesReceived: Counter;
+  uploadChunkStreams: Gauge;
+  uploadMergeRequests: Counter;
 }
+
+/** What became of a chunk whose body was streamed (`upload_chunks_total{outcome}`). */
+export type ChunkOutcome =
+  | 'stored'
+  | 'duplicate'
+  | 'conflict'
+  | 'not_uploading'
+  | 'checksum_mismatch'
+  | 'content_mismatch'
+  | 'aborted'
+  | 'error';
 
 /** The api's own metrics (HTTP duration by route template, never by raw URL: bounded cardinality). */
 export function apiMetrics(registry: Registry): ApiMetrics {
@@ -52,6 +68,34 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     wsConnections: new Gauge({
       name: 'chat_websocket_connections',
       help: 'Open WebSocket subscriptions on this replica.',
+      registers,
+    }),
+    uploadsCreated: new Counter({
+      name: 'uploads_created_total',
+      help: 'Chunked uploads started (POST /v1/uploads answered 201).',
+      registers,
+    }),
+    uploadChunks: new Counter({
+      name: 'upload_chunks_total',
+      help:
+        'Chunk bodies streamed to the object store, by outcome (stored, duplicate, conflict, not_uploading, ' +
+        'checksum_mismatch, content_mismatch, aborted, error). Chunks refused before their body is read are not counted.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    uploadBytesReceived: new Counter({
+      name: 'upload_bytes_received_total',
+      help: 'Chunk bytes received from clients and streamed on, whatever became of the chunk.',
+      registers,
+    }),
+    uploadChunkStreams: new Gauge({
+      name: 'upload_chunk_streams_in_flight',
+      help: 'Chunk bodies being streamed to the object store right now on this replica.',
+      registers,
+    }),
+    uploadMergeRequests: new Counter({
+      name: 'upload_merge_requests_total',
+      help: 'Uploads moved to MERGING with their upload.merge.requested.1 outbox event.',
       registers,
     }),
   };

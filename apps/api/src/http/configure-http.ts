@@ -4,11 +4,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import rateLimit from '@fastify/rate-limit';
 import { type HttpServiceContext } from '@fleet/service-kit';
 import { type RedisClient } from '@fleet/redis';
+import { planChunks } from '@fleet/uploads';
 import { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { API_METRICS, JWT_VERIFIER, REDIS_CLIENT } from '../app.tokens';
 import { resolveAuth } from '../auth/auth.guard';
 import { type JwtVerifier } from '../auth/jwt-verifier';
 import { type Config } from '../config';
+import { CHUNK_ROUTE, registerChunkBodyParser } from '../uploads/chunk-body';
 import { ApiError, badRequest } from './api.errors';
 import { type ApiMetrics } from './api.metrics';
 import { ErrorFilter } from './error.filter';
@@ -23,11 +25,17 @@ export function rateLimitKey(request: FastifyRequest): string {
   return auth && 'principal' in auth ? `user:${auth.principal.userId}` : `ip:${request.ip}`;
 }
 
+/** Upload chunks have a budget of their own (`UPLOAD_CHUNK_RATE_LIMIT_MAX`), counted under this prefix. */
+const CHUNKS_KEY = 'chunks:';
+const budgetKey = (request: FastifyRequest): string =>
+  request.routeOptions.url === CHUNK_ROUTE ? `${CHUNKS_KEY}${rateLimitKey(request)}` : rateLimitKey(request);
+
 /**
  * Everything around the routes, in the order requests meet it: the caller is resolved (`onRequest`),
- * the rate limit applies per user or address (counters in Redis, so replicas share them), errors
- * become `{ error: … }` bodies, durations are measured by route template, and the OpenAPI document
- * is generated from the controllers at `/docs` (UI) and `/docs/json`.
+ * the rate limit applies per user or address (counters in Redis, so replicas share them; upload
+ * chunks on a budget of their own), errors become `{ error: … }` bodies, durations are measured by
+ * route template, and the OpenAPI document is generated from the controllers at `/docs` (UI) and
+ * `/docs/json`.
  */
 export async function configureHttp(
   app: INestApplication,
@@ -56,6 +64,9 @@ export async function configureHttp(
       else done(badRequest('INVALID_JSON', `request body is not valid JSON: ${error.message}`), undefined);
     });
   });
+  // Upload chunks are streamed, never parsed: the largest chunk any upload can be planned with
+  // (chunk sizes only grow with the file's size) bounds their Content-Length.
+  registerChunkBodyParser(fastify, planChunks(config.UPLOAD_MAX_BYTES, config.UPLOAD_CHUNK_BYTES).chunkSize);
   // Graceful shutdown: once Fastify starts closing, requests still arriving on kept-alive
   // connections get a 503 in our format, and every response closes its connection, so the
   // listener's close completes as soon as in-flight requests are answered.
@@ -76,13 +87,14 @@ export async function configureHttp(
   fastify.addHook('onRequest', async (request) => resolveAuth(verifier, request));
   await (app as NestFastifyApplication).register(rateLimit, {
     global: true,
-    max: config.RATE_LIMIT_MAX,
+    max: (_request: FastifyRequest, key: string) =>
+      key.startsWith(CHUNKS_KEY) ? config.UPLOAD_CHUNK_RATE_LIMIT_MAX : config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
     redis,
     nameSpace: `${config.SERVICE_NAME}:rate-limit:`,
     // Redis unreachable: serve rather than fail every request; readiness reports the outage.
     skipOnError: true,
-    keyGenerator: rateLimitKey,
+    keyGenerator: budgetKey,
     // Meta delivers webhooks from a few addresses at its own pace; they are signed, not per user.
     allowList: (request: FastifyRequest) => request.url.startsWith(WEBHOOK_PATH),
     errorResponseBuilder: (_request: FastifyRequest, context: { max: number; after: string; ttl: number }) =>
@@ -113,7 +125,9 @@ export async function configureHttp(
       .setDescription(
         'Chat messaging: conversations, messages (accepted through the transactional outbox), delivery ' +
           'statuses, live events over WebSocket (`GET /v1/conversations/{id}/events`, not an OpenAPI ' +
-          'operation) and channel status webhooks. Every error is `{ error: { code, message, details? } }`.',
+          'operation) and channel status webhooks; chunked file uploads (chunks streamed to the object ' +
+          'store, merged by file-merge, downloaded through presigned URLs). Every error is ' +
+          '`{ error: { code, message, details? } }`.',
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
