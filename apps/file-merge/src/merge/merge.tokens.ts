@@ -1,0 +1,1 @@
+export const MERGE_METRICS = Symbol('MERGE_METRICS');
