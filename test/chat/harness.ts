@@ -35,6 +35,8 @@ export interface ChatFleetOptions {
   env?: Record<string, string>;
   /** Extra env for the message-router replicas only (e.g. lease, grace, session timeout). */
   routerEnv?: Record<string, string>;
+  /** file-merge replicas (chunked uploads); none unless asked for. */
+  fileMerge?: number;
 }
 
 export interface ChatFleet {
@@ -42,6 +44,7 @@ export interface ChatFleet {
   api: AppProcess;
   poller: AppProcess;
   routers: AppProcess[];
+  fileMerge: AppProcess[];
   fake: FakeChannelServer;
   db: TestSchema;
   namespace: string;
@@ -63,8 +66,9 @@ function buildMigrate(app: string): string {
 }
 
 export async function startChatFleet(options: ChatFleetOptions = {}): Promise<ChatFleet> {
-  const { routers: routerCount = 2, readReceipts = false } = options;
+  const { routers: routerCount = 2, readReceipts = false, fileMerge: fileMergeCount = 0 } = options;
   for (const app of ['api', 'message-router', 'outbox-poller']) buildAppBundle(app);
+  if (fileMergeCount > 0) buildAppBundle('file-merge');
   const migrations = ['api', 'message-router'].map(buildMigrate);
 
   const namespace = `e2e-${randomBytes(4).toString('hex')}`;
@@ -138,13 +142,18 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     AppProcess.start({ app: 'message-router', env: { ...routerEnv, ...env } });
   const routers: AppProcess[] = [];
   for (let i = 0; i < routerCount; i++) routers.push(await startRouter());
-  await Promise.all([api, poller, ...routers].map((app) => app.waitForHealth('/health/ready')));
+  // The api's migrations (above) made the uploads tables file-merge works on.
+  const fileMerge: AppProcess[] = [];
+  for (let i = 0; i < fileMergeCount; i++)
+    fileMerge.push(await AppProcess.start({ app: 'file-merge', env: common }));
+  await Promise.all([api, poller, ...routers, ...fileMerge].map((app) => app.waitForHealth('/health/ready')));
 
   return {
     apiUrl,
     api,
     poller,
     routers,
+    fileMerge,
     fake,
     db,
     namespace,
@@ -156,7 +165,7 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       return router;
     },
     async stop() {
-      await Promise.allSettled([api, poller, ...routers].map((app) => app.stop()));
+      await Promise.allSettled([api, poller, ...routers, ...fileMerge].map((app) => app.stop()));
       await fake.stop();
       await db.drop();
     },

@@ -22,6 +22,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   restart?: string;
+  profiles?: string[];
 }
 
 interface ComposeFile {
@@ -35,7 +36,12 @@ function readYaml<T>(relativePath: string): T {
 
 const compose = readYaml<ComposeFile>('docker-compose.yml');
 const services = compose.services ?? {};
-const entries = Object.entries(services);
+/**
+ * Long-running services. Run-to-completion jobs (profile `jobs`: `docker compose run --rm <job>`,
+ * a CronJob in Kubernetes) have no health endpoint and must not be restarted when they exit.
+ */
+const entries = Object.entries(services).filter(([, s]) => !(s.profiles ?? []).includes('jobs'));
+const jobs = Object.entries(services).filter(([, s]) => (s.profiles ?? []).includes('jobs'));
 
 /** The infrastructure services and their host ports: tools/infra's, plus Grafana (compose only). */
 const INFRA_HOST_PORTS: Record<string, number[]> = {
@@ -134,6 +140,14 @@ test('every service declares an explicit, non-empty environment', () => {
 
 test('every service restarts unless stopped', () => {
   const offenders = entries.filter(([, s]) => s.restart !== 'unless-stopped').map(([name]) => name);
+  assert.deepEqual(offenders, []);
+});
+
+test('run-to-completion jobs are never restarted and wait for what they use', () => {
+  const offenders = jobs.flatMap(([name, s]) => [
+    ...(s.restart === 'no' ? [] : [`${name}: restart ${s.restart}`]),
+    ...(s.depends_on && Object.keys(s.depends_on).length > 0 ? [] : [`${name}: depends_on`]),
+  ]);
   assert.deepEqual(offenders, []);
 });
 
