@@ -51,3 +51,15 @@ export {
   type MergeRequest,
   type UploadStatus,
 } from './uploads';
+export {
+  JOB_EVENT_TYPES,
+  JOB_STATUSES,
+  generationJobRequested,
+  jobEventSchema,
+  jobKindSchema,
+  jobRequestSchema,
+  type JobEvent,
+  type JobEventType,
+  type JobRequest,
+  type JobStatus,
+} from './jobs';

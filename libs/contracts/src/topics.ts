@@ -1,4 +1,5 @@
 import { chatMessageOutgoing, chatMessageStatus } from './chat';
+import { generationJobRequested } from './jobs';
 import { uploadMergeRequested } from './uploads';
 import { type TopicContract } from './topic';
 
@@ -10,4 +11,5 @@ export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [
   chatMessageOutgoing,
   chatMessageStatus,
   uploadMergeRequested,
+  generationJobRequested,
 ] as ReadonlyArray<TopicContract<unknown>>;
