@@ -1,27 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type MessageStatus, type MessageStatusUpdate } from '@fleet/contracts';
-import { type DataSource } from '@fleet/db';
+import { sqlOf, type DataSource } from '@fleet/db';
 import { type Logger } from '@fleet/observability';
 import { type RedisClient } from '@fleet/redis';
 import { SERVICE_LOGGER } from '@fleet/service-kit';
 import { API_METRICS, DATA_SOURCE, REDIS_CLIENT } from '../app.tokens';
 import { conversationChannel, type MessageStatusChanged } from '../conversation-events/conversation-events';
 import { type ApiMetrics } from '../http/api.metrics';
-import { advances, overallStatus } from './overall-status';
 
 /** What applying one update did. */
 export type ApplyOutcome = 'applied' | 'stale' | 'unknown_message';
 
-interface DeliveryRow {
-  channel: string;
-  status: MessageStatus;
-  channel_message_id: string | null;
-}
-
 /**
- * Applies a status update from `chat.message.status.1`, idempotently: in one transaction, with the
- * message row locked (so two channels' updates of one message cannot race on the overall status),
- * the channel's status moves only forward (FAILED final, carrying its reason); a duplicate or an
+ * Applies a status update from `chat.message.status.1`, idempotently: in one transaction (one call
+ * of `chat_apply_status`, whose rules are those of overall-status.ts, checked case by case in
+ * chat-apply-status.int-spec.ts), with the message row locked (so two channels' updates of one
+ * message cannot race on the overall status), the channel's status moves only forward (FAILED final, carrying its reason); a duplicate or an
  * older update changes nothing. On an actual change, after commit, the change is announced on the
  * conversation's Redis channel for WebSocket subscribers (best effort: a lost announcement never
  * loses the status, which clients can always read back).
@@ -36,70 +30,43 @@ export class ApplyStatus {
   ) {}
 
   async run(update: MessageStatusUpdate): Promise<ApplyOutcome> {
-    const result = await this.dataSource.transaction(async (tx) => {
-      const messages: Array<{ conversation_id: string; status: MessageStatus }> = await tx.query(
-        `SELECT conversation_id, status FROM messages WHERE id = $1 FOR UPDATE`,
-        [update.messageId],
-      );
-      const message = messages[0];
-      if (!message || message.conversation_id !== update.conversationId)
-        return { outcome: 'unknown_message' as const };
-      const deliveries: DeliveryRow[] = await tx.query(
-        `SELECT channel, status, channel_message_id FROM message_deliveries WHERE message_id = $1`,
-        [update.messageId],
-      );
-      const delivery = deliveries.find((d) => d.channel === update.channel);
-      if (!delivery) return { outcome: 'unknown_message' as const };
-
-      if (!advances(delivery.status, update.status)) {
-        // The channel's id may still be news (a webhook overtook the router's SENT): keep it, quietly.
-        if (update.channelMessageId && !delivery.channel_message_id) {
-          await tx.query(
-            `UPDATE message_deliveries SET channel_message_id = $3 WHERE message_id = $1 AND channel = $2`,
-            [update.messageId, update.channel, update.channelMessageId],
-          );
-        }
-        return { outcome: 'stale' as const };
-      }
-
-      const reason = update.status === 'FAILED' ? (update.reason ?? 'FAILED: no reason given') : null;
-      const [rows] = (await tx.query(
-        `UPDATE message_deliveries
-            SET status = $3, reason = $4, channel_message_id = COALESCE($5, channel_message_id),
-                occurred_at = $6, updated_at = now()
-          WHERE message_id = $1 AND channel = $2
-          RETURNING channel_message_id`,
-        [
-          update.messageId,
-          update.channel,
-          update.status,
-          reason,
-          update.channelMessageId ?? null,
-          update.occurredAt,
-        ],
-      )) as [Array<{ channel_message_id: string | null }>, number];
-      const messageStatus = overallStatus(
-        deliveries.map((d) => (d.channel === update.channel ? update.status : d.status)),
-      );
-      if (messageStatus !== message.status) {
-        await tx.query(`UPDATE messages SET status = $2, updated_at = now() WHERE id = $1`, [
-          update.messageId,
-          messageStatus,
-        ]);
-      }
-      const event: MessageStatusChanged = {
-        type: 'message.status',
-        conversationId: update.conversationId,
-        messageId: update.messageId,
-        channel: update.channel,
-        status: update.status,
+    const reason = update.status === 'FAILED' ? (update.reason ?? 'FAILED: no reason given') : null;
+    // One round trip: the function (migration ApplyStatusFunction1764500000000) locks the message
+    // row and applies the rules of overall-status.ts in its own implicit transaction.
+    const [row] = await sqlOf(this.dataSource.manager).rows<{
+      outcome: ApplyOutcome;
+      channel_message_id: string | null;
+      message_status: MessageStatus | null;
+    }>(
+      `SELECT outcome, channel_message_id, message_status
+         FROM chat_apply_status($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        update.messageId,
+        update.conversationId,
+        update.channel,
+        update.status,
         reason,
-        channelMessageId: rows[0]?.channel_message_id ?? null,
-        messageStatus,
-        occurredAt: update.occurredAt,
-      };
-      return { outcome: 'applied' as const, event };
-    });
+        update.channelMessageId ?? null,
+        update.occurredAt,
+      ],
+    );
+    const result: { outcome: ApplyOutcome; event?: MessageStatusChanged } =
+      row?.outcome === 'applied'
+        ? {
+            outcome: 'applied',
+            event: {
+              type: 'message.status',
+              conversationId: update.conversationId,
+              messageId: update.messageId,
+              channel: update.channel,
+              status: update.status,
+              reason,
+              channelMessageId: row.channel_message_id,
+              messageStatus: row.message_status!,
+              occurredAt: update.occurredAt,
+            },
+          }
+        : { outcome: row?.outcome ?? 'unknown_message' };
 
     this.metrics.statusUpdates.inc({ channel: update.channel, outcome: result.outcome });
     if (result.outcome === 'unknown_message') {
@@ -108,7 +75,7 @@ export class ApplyStatus {
         'status update for an unknown message (or channel) ignored',
       );
     }
-    if ('event' in result && result.event) await this.announce(result.event);
+    if (result.event) await this.announce(result.event);
     return result.outcome;
   }
 
