@@ -1,8 +1,5 @@
-/** DI tokens of the clients this app builds once and shares (see clients.module.ts). */
-export const DATA_SOURCE = Symbol('DATA_SOURCE');
-export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
-/** The Kafka client, breaker and producer built together by `createGuardedProducer`. */
-export const GUARDED_PRODUCER = Symbol('GUARDED_PRODUCER');
+/** DI tokens of this app; the shared clients' tokens come from the service kit (see clients.module.ts). */
+export { DATA_SOURCE, GUARDED_PRODUCER, REDIS_CLIENT } from '@fleet/service-kit';
 export const JWT_VERIFIER = Symbol('JWT_VERIFIER');
 export const API_METRICS = Symbol('API_METRICS');
 /** The MinIO bucket of chunked uploads (`ObjectStore` of `@fleet/object-store`), created at boot. */

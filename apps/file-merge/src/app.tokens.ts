@@ -1,7 +1,3 @@
-/** DI tokens of the clients this app builds once and shares (see clients.module.ts). */
-export const DATA_SOURCE = Symbol('DATA_SOURCE');
+/** DI tokens of this app; the shared clients' tokens come from the service kit (see clients.module.ts). */
+export { DATA_SOURCE, FLEET_PRODUCER, GUARDED_PRODUCER, KAFKA_CLIENT } from '@fleet/service-kit';
 export const OBJECT_STORE = Symbol('OBJECT_STORE');
-/** The Kafka client, breaker and producer built together by `createGuardedProducer`. */
-export const GUARDED_PRODUCER = Symbol('GUARDED_PRODUCER');
-export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
-export const FLEET_PRODUCER = Symbol('FLEET_PRODUCER');

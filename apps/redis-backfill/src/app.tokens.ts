@@ -1,8 +1,9 @@
-/** DI tokens of the clients this app builds once and shares (see clients.module.ts). */
-export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
-export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
-export const KAFKA_BREAKER = Symbol('KAFKA_BREAKER');
-export const FLEET_PRODUCER = Symbol('FLEET_PRODUCER');
+/** DI tokens of this app; the shared clients' tokens come from the service kit (see clients.module.ts). */
+export {
+  FLEET_PRODUCER,
+  GUARDED_PRODUCER,
+  KAFKA_BREAKER,
+  KAFKA_CLIENT,
+  REDIS_CLIENT,
+} from '@fleet/service-kit';
 export const FALLBACK_QUEUE = Symbol('FALLBACK_QUEUE');
-/** The Kafka client, breaker and producer built together by `createGuardedProducer`. */
-export const GUARDED_PRODUCER = Symbol('GUARDED_PRODUCER');

@@ -24,3 +24,14 @@ export {
   type GuardedProducer,
   type KafkaProducerEnv,
 } from './kafka-producer';
+export {
+  DATA_SOURCE,
+  FLEET_PRODUCER,
+  GUARDED_PRODUCER,
+  KAFKA_BREAKER,
+  KAFKA_CLIENT,
+  REDIS_CLIENT,
+  fleetClientProviders,
+  type ClientsConfig,
+  type FleetClientsOptions,
+} from './clients';
