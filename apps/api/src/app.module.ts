@@ -4,17 +4,21 @@ import { ChannelWebhooksModule } from './channel-webhooks/channel-webhooks.modul
 import { ChatModule } from './chat/chat.module';
 import { ClientsModule } from './clients.module';
 import { ConversationEventsModule } from './conversation-events/conversation-events.module';
+import { JobsModule } from './jobs/jobs.module';
 import { UploadsModule } from './uploads/uploads.module';
+import { WebSocketModule } from './websocket/websocket-upgrades';
 
 /** Config, logger and metrics come from runHttpService; this adds the clients and the use cases. */
 @Module({
   imports: [
     ClientsModule,
+    WebSocketModule,
     ChatModule,
     ApplyStatusModule,
     ConversationEventsModule,
     ChannelWebhooksModule,
     UploadsModule,
+    JobsModule,
   ],
 })
 export class AppModule {}

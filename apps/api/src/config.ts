@@ -1,4 +1,5 @@
 import { baseServiceEnv, envDurationMs, envInt, envList, envPort, envUrl } from '@fleet/config';
+import { jobPlatformEnv } from '@fleet/jobs';
 import { objectStoreEnv } from '@fleet/object-store';
 import { kafkaProducerEnv } from '@fleet/service-kit';
 import { MIN_CHUNK_BYTES } from '@fleet/uploads';
@@ -127,7 +128,23 @@ export const configSchema = baseServiceEnv
     UPLOAD_ALLOWED_TYPES: mediaTypes.default([...DEFAULT_UPLOAD_TYPES]),
     /** Lifetime of a presigned download URL (S3 allows at most 7 days). */
     UPLOAD_DOWNLOAD_URL_TTL_SECONDS: envInt({ min: 1, max: 7 * 24 * 3600 }).default(300),
+
+    /** Largest story `content`, in UTF-8 bytes (beyond: 413). */
+    STORY_CONTENT_MAX_BYTES: envInt({ min: 1, max: 16 * MiB }).default(64 * 1024),
+    /** Largest document of a map job (`POST /v1/maps`), in bytes (beyond: 413). */
+    MAP_DOCUMENT_MAX_BYTES: envInt({ min: 1, max: 16 * MiB }).default(256 * 1024),
+    /** Lifetime of the presigned URLs of a finished job's artifacts (S3 allows at most 7 days). */
+    JOB_ARTIFACT_URL_TTL_SECONDS: envInt({ min: 1, max: 7 * 24 * 3600 }).default(300),
+    /**
+     * Prefix of the job event channels and streams in Redis: must be the generation worker's (both
+     * default to `@fleet/jobs`' `jobs:`); tests use a fresh one.
+     */
+    JOB_EVENTS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'expected 1–100 of A-Z a-z 0-9 _ . : -')
+      .default('jobs:'),
   })
+  .extend(jobPlatformEnv.shape)
   .extend(objectStoreEnv.shape)
   .superRefine((config, ctx) => {
     const sources = (

@@ -3,9 +3,9 @@ import {
   Inject,
   Injectable,
   type OnApplicationBootstrap,
+  type OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { type IncomingMessage } from 'node:http';
 import { type Duplex } from 'node:stream';
 import { type DataSource } from '@fleet/db';
 import { type Logger } from '@fleet/observability';
@@ -13,13 +13,17 @@ import { type RedisClient } from '@fleet/redis';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
 import { WebSocket, WebSocketServer } from 'ws';
 import { API_METRICS, DATA_SOURCE, JWT_VERIFIER, REDIS_CLIENT } from '../app.tokens';
-import { AuthError } from '../auth/auth.errors';
 import { type JwtVerifier } from '../auth/jwt-verifier';
 import { conversationOf } from '../chat/chat.repository';
 import { uuidParam } from '../chat/chat.schemas';
 import { type Config } from '../config';
 import { ApiError } from '../http/api.errors';
 import { type ApiMetrics } from '../http/api.metrics';
+import {
+  authenticateUpgrade,
+  rejectUpgrade as reject,
+  WebSocketUpgrades,
+} from '../websocket/websocket-upgrades';
 import { conversationChannel } from './conversation-events';
 
 const EVENTS_PATH = /^\/v1\/conversations\/([^/]+)\/events\/?$/;
@@ -33,7 +37,7 @@ const PING_INTERVAL_MS = 30_000;
  * counted), so an event published by whichever replica consumed the status reaches every socket.
  */
 @Injectable()
-export class EventsGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class EventsGateway implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4_096 });
   private readonly sockets = new Map<string, Set<WebSocket>>();
   /** Sockets pinged and not yet answered: still here at the next ping → dead, terminated. */
@@ -43,7 +47,7 @@ export class EventsGateway implements OnApplicationBootstrap, BeforeApplicationS
   private closing = false;
 
   constructor(
-    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(WebSocketUpgrades) private readonly upgrades: WebSocketUpgrades,
     @Inject(SERVICE_CONFIG) private readonly config: Config,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Inject(JWT_VERIFIER) private readonly verifier: JwtVerifier,
@@ -52,19 +56,18 @@ export class EventsGateway implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
   ) {}
 
+  onModuleInit(): void {
+    this.upgrades.route(EVENTS_PATH, (request, socket, head, url, match) =>
+      this.upgrade(request, socket, head, url, match),
+    );
+  }
+
   onApplicationBootstrap(): void {
     // A subscribed connection can run no other command: a connection of its own.
     const subscriber = this.redis.duplicate({ connectionName: `${this.config.SERVICE_NAME}-events` });
     subscriber.on('error', (error: Error) => this.logger.warn({ err: error }, 'redis subscriber error'));
     subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
     this.subscriber = subscriber;
-    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.upgrade(request, socket, head).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'websocket upgrade failed');
-        reject(socket, new ApiError(500, 'INTERNAL', 'internal error'));
-      });
-    });
     this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
     this.pinger.unref();
   }
@@ -81,10 +84,13 @@ export class EventsGateway implements OnApplicationBootstrap, BeforeApplicationS
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://api.invalid');
-    const match = EVENTS_PATH.exec(url.pathname);
-    if (!match) return reject(socket, new ApiError(404, 'NOT_FOUND', `no WebSocket route ${url.pathname}`));
+  private async upgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+    match: RegExpExecArray,
+  ): Promise<void> {
     if (this.closing) return reject(socket, new ApiError(503, 'SERVICE_UNAVAILABLE', 'shutting down'));
     const id = uuidParam.safeParse(decodeURIComponent(match[1]!));
     if (!id.success) return reject(socket, new ApiError(400, 'INVALID_ID', 'conversation id must be a UUID'));
@@ -92,26 +98,7 @@ export class EventsGateway implements OnApplicationBootstrap, BeforeApplicationS
 
     let userId: string;
     try {
-      const token = url.searchParams.get('access_token');
-      userId = (
-        token !== null && request.headers.authorization === undefined
-          ? await this.verifier.verifyToken(token)
-          : await this.verifier.verifyAuthorization(request.headers.authorization)
-      ).userId;
-    } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      return reject(
-        socket,
-        new ApiError(
-          401,
-          'UNAUTHENTICATED',
-          error.message,
-          { reason: error.code },
-          { 'www-authenticate': error.challenge },
-        ),
-      );
-    }
-    try {
+      userId = await authenticateUpgrade(this.verifier, request, url);
       await conversationOf(this.dataSource.manager, conversationId, userId);
     } catch (error) {
       if (error instanceof ApiError) return reject(socket, error);
@@ -191,23 +178,4 @@ export class EventsGateway implements OnApplicationBootstrap, BeforeApplicationS
     for (const set of this.sockets.values()) count += set.size;
     return count;
   }
-}
-
-/** Answers a refused upgrade with a plain HTTP response in the api's error format. */
-function reject(socket: Duplex, error: ApiError): void {
-  if (!socket.writable) return;
-  const body = JSON.stringify(error.toBody());
-  const headers = {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-    connection: 'close',
-    ...error.headers,
-  };
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
-      Object.entries(headers)
-        .map(([name, value]) => `${name}: ${value}`)
-        .join('\r\n') +
-      `\r\n\r\n${body}`,
-  );
 }

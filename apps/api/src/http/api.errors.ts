@@ -37,7 +37,14 @@ export type ApiErrorCode =
   | 'UPLOAD_FAILED'
   | 'UPLOAD_NOT_COMPLETED'
   | 'REQUEST_ABORTED'
-  | 'STORAGE_UNAVAILABLE';
+  | 'STORAGE_UNAVAILABLE'
+  // Jobs, stories and map documents.
+  | 'STORY_CONTENT_TOO_LARGE'
+  | 'DOCUMENT_TOO_LARGE'
+  | 'DOCUMENT_EMPTY'
+  | 'DOCUMENT_NOT_TEXT'
+  | 'JOB_FINISHED'
+  | 'NOT_ACCEPTABLE';
 
 /**
  * The JSON body of every error: `{ error: { code, message, details? } }`. A few errors repeat one

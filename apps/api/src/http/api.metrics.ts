@@ -13,7 +13,16 @@ export interface ApiMetrics {
   uploadBytesReceived: Counter;
   uploadChunkStreams: Gauge;
   uploadMergeRequests: Counter;
+  jobsCreated: Counter<'kind'>;
+  jobsCancelled: Counter<'kind'>;
+  jobEventStreams: Gauge<'transport' | 'scope'>;
+  jobEventsRelayed: Counter<'transport'>;
 }
+
+/** How job events reach a client (`job_event_streams_open{transport}`). */
+export type JobEventTransport = 'websocket' | 'sse';
+/** One job's events, or every job of the caller (`job_event_streams_open{scope}`). */
+export type JobEventScope = 'job' | 'user';
 
 /** What became of a chunk whose body was streamed (`upload_chunks_total{outcome}`). */
 export type ChunkOutcome =
@@ -96,6 +105,30 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     uploadMergeRequests: new Counter({
       name: 'upload_merge_requests_total',
       help: 'Uploads moved to MERGING with their upload.merge.requested.1 outbox event.',
+      registers,
+    }),
+    jobsCreated: new Counter({
+      name: 'jobs_created_total',
+      help: 'Jobs created with their request in the outbox (story_enhancement, map_generation), by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    jobsCancelled: new Counter({
+      name: 'jobs_cancelled_total',
+      help: 'Jobs cancelled by their owner (PENDING or PROCESSING → CANCELLED), by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    jobEventStreams: new Gauge({
+      name: 'job_event_streams_open',
+      help: 'Open job progress streams on this replica, by transport (websocket, sse) and scope (job, user).',
+      labelNames: ['transport', 'scope'],
+      registers,
+    }),
+    jobEventsRelayed: new Counter({
+      name: 'job_events_relayed_total',
+      help: 'Job progress events (and gap notices) sent to clients, by transport.',
+      labelNames: ['transport'],
       registers,
     }),
   };

@@ -10,6 +10,8 @@ import { API_METRICS, JWT_VERIFIER, REDIS_CLIENT } from '../app.tokens';
 import { resolveAuth } from '../auth/auth.guard';
 import { type JwtVerifier } from '../auth/jwt-verifier';
 import { type Config } from '../config';
+import { registerDocumentBodyParser } from '../create-map-job/document-body';
+import { CREATE_STORY_ROUTE } from '../create-story/create-story.controller';
 import { CHUNK_ROUTE, registerChunkBodyParser } from '../uploads/chunk-body';
 import { ApiError, badRequest } from './api.errors';
 import { type ApiMetrics } from './api.metrics';
@@ -67,6 +69,16 @@ export async function configureHttp(
   // Upload chunks are streamed, never parsed: the largest chunk any upload can be planned with
   // (chunk sizes only grow with the file's size) bounds their Content-Length.
   registerChunkBodyParser(fastify, planChunks(config.UPLOAD_MAX_BYTES, config.UPLOAD_CHUNK_BYTES).chunkSize);
+  // Map documents (text/plain, text/markdown) are read only by POST /v1/maps, up to MAP_DOCUMENT_MAX_BYTES.
+  registerDocumentBodyParser(fastify, config.MAP_DOCUMENT_MAX_BYTES);
+  // A story's content may reach STORY_CONTENT_MAX_BYTES (64 KiB by default, the JSON body limit of
+  // every other route): its route takes that plus room for JSON escapes and the other fields; the
+  // content's own limit is then checked in bytes (413 STORY_CONTENT_TOO_LARGE).
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === CREATE_STORY_ROUTE && route.method === 'POST') {
+      route.bodyLimit = 2 * config.STORY_CONTENT_MAX_BYTES + 64 * 1024;
+    }
+  });
   // Graceful shutdown: once Fastify starts closing, requests still arriving on kept-alive
   // connections get a 503 in our format, and every response closes its connection, so the
   // listener's close completes as soon as in-flight requests are answered.
@@ -126,7 +138,9 @@ export async function configureHttp(
         'Chat messaging: conversations, messages (accepted through the transactional outbox), delivery ' +
           'statuses, live events over WebSocket (`GET /v1/conversations/{id}/events`, not an OpenAPI ' +
           'operation) and channel status webhooks; chunked file uploads (chunks streamed to the object ' +
-          'store, merged by file-merge, downloaded through presigned URLs). Every error is ' +
+          'store, merged by file-merge, downloaded through presigned URLs); the job platform: stories with ' +
+          'their LLM enhancement job, map generation from a document, jobs (status, stats, cancel) and their ' +
+          'progress (`GET /v1/jobs/{id}/events` as SSE or WebSocket, `GET /v1/jobs/events` WebSocket). Every error is ' +
           '`{ error: { code, message, details? } }`.',
       )
       .setVersion('1')
