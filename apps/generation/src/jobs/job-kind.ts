@@ -1,0 +1,32 @@
+import { type Job } from '@fleet/jobs';
+import { type AttemptFailure } from './failure';
+
+/** What a kind's work gets for one attempt. */
+export interface JobAttempt {
+  /** The job as claimed (this attempt's number in `attempts`). */
+  job: Job;
+  /**
+   * Aborted when the lease is lost (reaped, cancelled) or the replica shuts down: pass it to every
+   * long call (the LLM's included) and stop.
+   */
+  signal: AbortSignal;
+  /**
+   * Records progress (0–100) and the stage, then emits `progress_update`. Throws `JOB_LEASE_LOST`
+   * when the job is no longer this worker's.
+   */
+  progress(percent: number, stage: string): Promise<void>;
+}
+
+/** One job kind the worker runs. */
+export interface JobKind {
+  /** As stored in `jobs.kind`, e.g. `story_enhancement`. */
+  readonly kind: string;
+  /**
+   * One attempt: the result (stored as the job's `result`), or a throw: {@link JobRejected} for
+   * input no retry can fix; anything else is classified by `classifyFailure`. Every step must be
+   * safe to repeat (a later attempt, or another worker after a crash, starts over).
+   */
+  run(attempt: JobAttempt): Promise<unknown>;
+  /** The job is FAILED for good (after its last attempt, or rejected): leave its subject saying so. */
+  onFailed?(job: Job, failure: AttemptFailure): Promise<void>;
+}

@@ -1,0 +1,1 @@
+export const JOB_STORE = Symbol('JOB_STORE');
