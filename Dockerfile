@@ -6,14 +6,16 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
-COPY tools/build.mjs tools/fake-channels.ts tools/
+COPY tools/build.mjs tools/fake-channels.ts tools/fake-llm.ts tools/
 COPY libs libs
 COPY apps apps
 ARG APP
-# fake-channels is the local stand-in for the WhatsApp / Instagram APIs (docker-compose only).
-RUN test -n "$APP" && if [ "$APP" = fake-channels ]; then \
-      node tools/build.mjs tools/fake-channels.ts dist/apps/fake-channels/main.js; \
-    else node tools/build.mjs "apps/$APP"; fi
+# fake-channels and fake-llm are local stand-ins for the WhatsApp / Instagram APIs and for an
+# OpenAI-compatible LLM server (docker-compose only).
+RUN test -n "$APP" && case "$APP" in \
+      fake-channels|fake-llm) node tools/build.mjs "tools/$APP.ts" "dist/apps/$APP/main.js" ;; \
+      *) node tools/build.mjs "apps/$APP" ;; \
+    esac
 
 FROM node:24-bookworm-slim
 WORKDIR /app

@@ -8,7 +8,9 @@
  *  4. a chat message through the api (a token minted for the local dev key), routed by the
  *     message-router to the fake WhatsApp, whose signed status webhooks bring it to DELIVERED;
  *  5. a chunked upload through the api (chunks streamed to MinIO, sent out of order), composed by
- *     file-merge, downloaded back through its presigned URL and compared byte for byte.
+ *     file-merge, downloaded back through its presigned URL and compared byte for byte;
+ *  6. a story through the api, enhanced by the generation worker on the LLM (the local fake unless
+ *     LOCAL_LLM_ENDPOINT names a real one): its job COMPLETED and the story scored by the LLM.
  * Prints each round-trip time and its trace in Jaeger. Run by `tools/fleet up`; safe to run again.
  */
 import { tracing } from './smoke-instrumentation';
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
     });
     await chatRoundTrip();
     await uploadRoundTrip();
+    await storyRoundTrip();
   } finally {
     await consumer.stop();
     await producer.disconnect();
@@ -265,6 +268,53 @@ async function uploadRoundTrip(): Promise<void> {
   console.log(
     `smoke: upload   ${upload.chunkCount} chunks → api → MinIO → outbox → file-merge (compose) COMPLETED in ${merged} ms; ` +
       `presigned download matches (sha256 ${sha256.slice(0, 12)}…)`,
+  );
+}
+
+/** Path 6: a story's enhancement job, from the api through the generation worker and the LLM. */
+async function storyRoundTrip(): Promise<void> {
+  const auth = { authorization: `Bearer ${mintToken('smoke-user')}` };
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`api ${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const started = Date.now();
+  const created = await call<{ story: { id: string; hypeScore: number }; jobId: string }>(
+    'POST',
+    '/v1/stories',
+    {
+      title: 'Smoke test: a revolutionary breakthrough!',
+      content: 'tools/fleet up checks that stories are enhanced by the generation worker.',
+    },
+  );
+  // The first call of a local model loads it: allow more than the other paths.
+  const deadline = started + 4 * TIMEOUT_MS;
+  for (;;) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `story job not COMPLETED within ${(4 * TIMEOUT_MS) / 1000} s: are api, outbox-poller, generation and the LLM up?`,
+      );
+    }
+    const job = await call<{ status: string; error?: string | null; attempts?: number }>(
+      'GET',
+      `/v1/jobs/${created.jobId}`,
+    );
+    if (job.status === 'FAILED') throw new Error(`story job FAILED: ${job.error}`);
+    if (job.status === 'COMPLETED') break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const story = await call<{ hypeScore: number; ethicsScore: number; scoresSource?: string }>(
+    'GET',
+    `/v1/stories/${created.story.id}`,
+  );
+  console.log(
+    `smoke: story    api → outbox → generation → LLM (${env('LOCAL_LLM_ENDPOINT', 'fake')}) COMPLETED in ${Date.now() - started} ms; ` +
+      `scores local hype ${created.story.hypeScore} → LLM hype ${story.hypeScore}, ethics ${story.ethicsScore}`,
   );
 }
 

@@ -247,7 +247,7 @@ test('every named volume a service mounts is declared at the top level', () => {
 });
 
 /** Local stand-ins for third-party APIs: not fleet apps, so no /health/ready of ours. */
-const THIRD_PARTY_FAKES = new Set(['fake-channels']);
+const THIRD_PARTY_FAKES = new Set(['fake-channels', 'fake-llm']);
 
 test('app services check /health/ready and wait for their infrastructure to be healthy', () => {
   const apps = entries.filter(([name]) => !(name in INFRA_HOST_PORTS) && !THIRD_PARTY_FAKES.has(name));
