@@ -37,6 +37,10 @@ export interface ChatFleetOptions {
   routerEnv?: Record<string, string>;
   /** file-merge replicas (chunked uploads); none unless asked for. */
   fileMerge?: number;
+  /** generation workers (jobs on the LLM at `llm`); none unless asked for. */
+  generation?: number;
+  /** The LLM the generation workers use: `{ endpoint, model }` (a FakeLlmServer in tests). */
+  llm?: { endpoint: string; model: string };
 }
 
 export interface ChatFleet {
@@ -45,6 +49,7 @@ export interface ChatFleet {
   poller: AppProcess;
   routers: AppProcess[];
   fileMerge: AppProcess[];
+  generation: AppProcess[];
   fake: FakeChannelServer;
   db: TestSchema;
   namespace: string;
@@ -69,6 +74,8 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
   const { routers: routerCount = 2, readReceipts = false, fileMerge: fileMergeCount = 0 } = options;
   for (const app of ['api', 'message-router', 'outbox-poller']) buildAppBundle(app);
   if (fileMergeCount > 0) buildAppBundle('file-merge');
+  const generationCount = options.generation ?? 0;
+  if (generationCount > 0) buildAppBundle('generation');
   const migrations = ['api', 'message-router'].map(buildMigrate);
 
   const namespace = `e2e-${randomBytes(4).toString('hex')}`;
@@ -142,11 +149,22 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     AppProcess.start({ app: 'message-router', env: { ...routerEnv, ...env } });
   const routers: AppProcess[] = [];
   for (let i = 0; i < routerCount; i++) routers.push(await startRouter());
-  // The api's migrations (above) made the uploads tables file-merge works on.
+  // The api's migrations (above) made the tables file-merge and generation work on.
   const fileMerge: AppProcess[] = [];
   for (let i = 0; i < fileMergeCount; i++)
     fileMerge.push(await AppProcess.start({ app: 'file-merge', env: common }));
-  await Promise.all([api, poller, ...routers, ...fileMerge].map((app) => app.waitForHealth('/health/ready')));
+  const generation: AppProcess[] = [];
+  for (let i = 0; i < generationCount; i++) {
+    if (!options.llm) throw new Error('generation workers need options.llm');
+    generation.push(
+      await AppProcess.start({
+        app: 'generation',
+        env: { ...common, LOCAL_LLM_ENDPOINT: options.llm.endpoint, LOCAL_LLM_MODEL: options.llm.model },
+      }),
+    );
+  }
+  const apps = () => [api, poller, ...routers, ...fileMerge, ...generation];
+  await Promise.all(apps().map((app) => app.waitForHealth('/health/ready')));
 
   return {
     apiUrl,
@@ -154,6 +172,7 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     poller,
     routers,
     fileMerge,
+    generation,
     fake,
     db,
     namespace,
@@ -165,7 +184,7 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       return router;
     },
     async stop() {
-      await Promise.allSettled([api, poller, ...routers, ...fileMerge].map((app) => app.stop()));
+      await Promise.allSettled(apps().map((app) => app.stop()));
       await fake.stop();
       await db.drop();
     },

@@ -98,7 +98,7 @@ describe('file-merge merges uploads (real Kafka, PostgreSQL, MinIO)', () => {
     assert.equal(dead!.headers['x-dlq-error-code'], 'CHECKSUM_MISMATCH');
     assert.match(dead!.headers['x-dlq-error-message'] ?? '', new RegExp(up.sha256));
     assert.equal(dead!.headers['x-dlq-attempts'], '1');
-    assert.equal(dead!.headers['x-dlq-consumer-group'], f.group);
+    assert.equal(dead!.headers['x-dlq-consumer-group'], `${f.namespace}.${f.group}`);
     assert.equal(f.retriesFor(up.id).length, 0, 'never retried');
     assert.equal(await f.store.stat(finalKey(up.id)), undefined, 'the unverified object is deleted');
     await waitFor(

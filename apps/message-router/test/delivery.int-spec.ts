@@ -143,7 +143,11 @@ describe('message-router delivers outgoing messages (real Kafka, PostgreSQL, Red
     const dead = f.dlq.messages.find((m) => m.key === next.conversationId)!;
     assert.equal(dead.headers['x-dlq-reason'], 'SCHEMA_INVALID');
     assert.match(dead.headers['x-dlq-error-message'] ?? '', /messageId/);
-    assert.equal(dead.headers['x-dlq-consumer-group'], 'message-router');
+    assert.equal(
+      dead.headers['x-dlq-consumer-group'],
+      `${f.namespace}.message-router`,
+      'the group, in the namespace',
+    );
     assert.equal(
       dead.value?.toString(),
       JSON.stringify({ messageId: 'not-a-uuid', text: 'x' }),

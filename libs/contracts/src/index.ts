@@ -2,6 +2,7 @@ export {
   TOPIC_NAME_PATTERN,
   ContractError,
   defineTopic,
+  groupInNamespace,
   inNamespace,
   retryTopicOf,
   dlqTopicOf,

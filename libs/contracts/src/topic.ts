@@ -71,3 +71,18 @@ export function inNamespace<T>(contract: TopicContract<T>, namespace: string | u
 export const retryTopicOf = (topic: string): string => `${topic}.retry`;
 /** Where messages end that no retry will fix: schema-invalid, non-retriable, or out of attempts. */
 export const dlqTopicOf = (topic: string): string => `${topic}.dlq`;
+
+/**
+ * A consumer group id in a topic namespace: `<namespace>.<group>`, or the group itself without
+ * one. Consumers of namespaced topics use it so two namespaces on one broker never share a group
+ * (a shared group would hand one namespace's partitions to the other's members).
+ */
+export function groupInNamespace(group: string, namespace: string | undefined): string {
+  if (!namespace) return group;
+  if (!/^[a-z][a-z0-9-]*$/.test(namespace)) {
+    throw new ContractError(
+      `topic namespace "${namespace}" must be one lower-case segment ([a-z][a-z0-9-]*)`,
+    );
+  }
+  return `${namespace}.${group}`;
+}

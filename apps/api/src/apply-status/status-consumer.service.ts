@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chatMessageStatus, inNamespace } from '@fleet/contracts';
+import { chatMessageStatus, inNamespace, groupInNamespace } from '@fleet/contracts';
 import { FleetConsumer, provisionTopics, subscribe } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER, type GuardedProducer } from '@fleet/service-kit';
@@ -57,7 +57,7 @@ export class StatusConsumer implements OnApplicationBootstrap, BeforeApplication
         await provisionTopics(this.kafka.kafka, [topic]);
         if (!this.kafka.producer.isConnected) await this.kafka.producer.connect();
         const consumer = new FleetConsumer(this.kafka.kafka, {
-          groupId: this.config.CHAT_STATUS_GROUP,
+          groupId: groupInNamespace(this.config.CHAT_STATUS_GROUP, this.config.KAFKA_TOPIC_NAMESPACE),
           subscriptions: [subscribe(topic, async (update) => void (await this.applyStatus.run(update)))],
           producer: this.kafka.producer,
           registry: this.registry,

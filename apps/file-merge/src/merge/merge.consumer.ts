@@ -4,7 +4,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { inNamespace, uploadMergeRequested, type MergeRequest } from '@fleet/contracts';
+import { inNamespace, uploadMergeRequested, type MergeRequest, groupInNamespace } from '@fleet/contracts';
 import {
   FleetConsumer,
   provisionTopics,
@@ -46,7 +46,7 @@ export class MergeConsumer implements OnApplicationBootstrap, BeforeApplicationS
     await provisionTopics(this.kafka, [topic]);
     await this.producer.connect();
     this.consumer = new FleetConsumer(this.kafka, {
-      groupId: config.FILE_MERGE_GROUP,
+      groupId: groupInNamespace(config.FILE_MERGE_GROUP, config.KAFKA_TOPIC_NAMESPACE),
       subscriptions: [subscribe<MergeRequest>(topic, (request) => this.mergeUpload.handle(request))],
       producer: this.producer,
       registry: this.registry,

@@ -4,7 +4,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { generationJobRequested, inNamespace, type JobRequest } from '@fleet/contracts';
+import { generationJobRequested, inNamespace, type JobRequest, groupInNamespace } from '@fleet/contracts';
 import { sqlOf, type DataSource } from '@fleet/db';
 import {
   FleetConsumer,
@@ -55,7 +55,7 @@ export class GenerationConsumer implements OnApplicationBootstrap, BeforeApplica
     await provisionTopics(this.kafka, [topic]);
     await this.producer.connect();
     this.consumer = new FleetConsumer(this.kafka, {
-      groupId: config.GENERATION_GROUP,
+      groupId: groupInNamespace(config.GENERATION_GROUP, config.KAFKA_TOPIC_NAMESPACE),
       subscriptions: [
         subscribe<JobRequest>(topic, (request, context) => this.runner.handle(request, context)),
       ],

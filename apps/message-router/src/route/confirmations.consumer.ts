@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { chatMessageStatus, inNamespace, type MessageStatusUpdate } from '@fleet/contracts';
+import { chatMessageStatus, inNamespace, type MessageStatusUpdate, groupInNamespace } from '@fleet/contracts';
 import {
   FleetConsumer,
   provisionTopics,
@@ -42,7 +42,7 @@ export class ConfirmationsConsumer {
     // Written by the router itself (through the outbox) and by the api; idempotent.
     await provisionTopics(this.kafka, [topic]);
     this.consumer = new FleetConsumer(this.kafka, {
-      groupId: config.ROUTER_CONFIRMATIONS_GROUP,
+      groupId: groupInNamespace(config.ROUTER_CONFIRMATIONS_GROUP, config.KAFKA_TOPIC_NAMESPACE),
       subscriptions: [
         subscribe<MessageStatusUpdate>(topic, async (update) => {
           await this.confirmDelivery.handle(update);

@@ -4,7 +4,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { chatMessageOutgoing, inNamespace, type OutgoingMessage } from '@fleet/contracts';
+import { chatMessageOutgoing, inNamespace, type OutgoingMessage, groupInNamespace } from '@fleet/contracts';
 import {
   FleetConsumer,
   provisionTopics,
@@ -56,7 +56,7 @@ export class RouterConsumer implements OnApplicationBootstrap, BeforeApplication
     // Confirmations first: a takeover right after the start waits for them.
     await this.confirmations.start();
     this.consumer = new FleetConsumer(this.kafka, {
-      groupId: config.ROUTER_CONSUMER_GROUP,
+      groupId: groupInNamespace(config.ROUTER_CONSUMER_GROUP, config.KAFKA_TOPIC_NAMESPACE),
       subscriptions: [
         subscribe<OutgoingMessage>(topic, (message, context) => this.routeMessage.handle(message, context)),
       ],

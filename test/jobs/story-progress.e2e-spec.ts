@@ -1,0 +1,128 @@
+/**
+ * Issue 6's live-progress acceptance through the whole fleet: a story created at the api, its
+ * enhancement job run by the generation worker on the (fake) LLM, its progress watched over the
+ * api's WebSocket — in order, and after a reconnect with the last seq exactly the missed events.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FakeLlmServer } from '@fleet/llm/testing';
+import WebSocket from 'ws';
+import { call, startChatFleet, type ChatFleet } from '../chat/harness';
+
+interface Frame {
+  type: string;
+  seq?: number;
+  progress?: number;
+  stage?: string;
+}
+
+/** A job-events socket; resolves `frames` as they come, `closed` when the server ends it. */
+function watch(url: string) {
+  const ws = new WebSocket(url);
+  const frames: Frame[] = [];
+  const waiters: Array<() => void> = [];
+  ws.on('message', (data) => {
+    frames.push(JSON.parse(data.toString()) as Frame);
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  const until = async (done: (frames: Frame[]) => boolean, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(frames)) {
+      if (Date.now() > deadline) throw new Error(`timed out; frames so far: ${JSON.stringify(frames)}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  };
+  const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+  return { ws, frames, until, closed };
+}
+
+const events = (frames: Frame[]) => frames.filter((f) => f.type !== 'subscribed' && f.seq !== undefined);
+
+describe('story enhancement with live progress (api, outbox-poller, generation, fake LLM)', () => {
+  let fleet: ChatFleet;
+  let llm: FakeLlmServer;
+  let token: string;
+  before(async () => {
+    // Slow enough (≈ 3 s a call) that a client can leave and come back while the job runs.
+    llm = await FakeLlmServer.start({ models: ['fake-7b-instruct'], tokensPerSecond: 10 });
+    fleet = await startChatFleet({
+      routers: 0,
+      generation: 1,
+      llm: { endpoint: llm.url, model: 'fake-7b-instruct' },
+    });
+    token = await fleet.token('reader');
+  });
+  after(async () => {
+    await fleet?.stop();
+    await llm?.stop();
+  });
+
+  test('story → job COMPLETED with the LLM scores; events in order; a reconnect with the last seq gets exactly the missed ones', async () => {
+    const created = await call<{ story: { id: string; hypeScore: number }; jobId: string }>(
+      `${fleet.apiUrl}/v1/stories`,
+      token,
+      {
+        method: 'POST',
+        body: {
+          title: 'A breakthrough in batteries',
+          content: 'A lab reports a new chemistry; privacy is not involved.',
+        },
+      },
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { jobId } = created.body;
+    const socket = (lastSeq: number) =>
+      `${fleet.apiUrl.replace('http', 'ws')}/v1/jobs/${jobId}/events?lastSeq=${lastSeq}&access_token=${token}`;
+
+    // First client: stays to the end.
+    const full = watch(socket(0));
+    // Second client: leaves after two events, comes back with its last seq.
+    const early = watch(socket(0));
+    await early.until((f) => events(f).length >= 2);
+    const seen = events(early.frames);
+    const lastSeq = seen[seen.length - 1]!.seq!;
+    early.ws.close();
+    await early.closed;
+
+    await full.until(
+      (f) => events(f).some((e) => e.type === 'job_completed' || e.type === 'job_failed'),
+      60_000,
+    );
+    const all = events(full.frames);
+    assert.equal(all[0]!.type, 'job_started');
+    assert.ok(all.filter((e) => e.type === 'progress_update').length >= 3, JSON.stringify(all));
+    assert.equal(all[all.length - 1]!.type, 'job_completed', JSON.stringify(all));
+    assert.deepEqual(
+      all.map((e) => e.seq),
+      Array.from({ length: all.length }, (_, i) => i + 1),
+      'seq 1, 2, 3 … without gaps or repeats',
+    );
+
+    const back = watch(socket(lastSeq));
+    await back.until((f) => events(f).some((e) => e.type === 'job_completed'));
+    assert.deepEqual(
+      events(back.frames).map((e) => e.seq),
+      all.filter((e) => e.seq! > lastSeq).map((e) => e.seq),
+      `after reconnecting with lastSeq=${lastSeq}: exactly the missed events`,
+    );
+    full.ws.close();
+    back.ws.close();
+
+    const job = await call<{ status: string; attempts: number; progress: number }>(
+      `${fleet.apiUrl}/v1/jobs/${jobId}`,
+      token,
+    );
+    assert.equal(job.body.status, 'COMPLETED');
+    assert.equal(job.body.progress, 100);
+    const story = await call<{ scoresSource: string; realityCheck: string | null }>(
+      `${fleet.apiUrl}/v1/stories/${created.body.story.id}`,
+      token,
+    );
+    assert.equal(story.body.scoresSource, 'llm', JSON.stringify(story.body));
+    assert.ok(story.body.realityCheck, 'the LLM wrote a reality check');
+    assert.equal(llm.calls.length, 1, 'one LLM call: the job ran once');
+  });
+});
