@@ -1,7 +1,8 @@
 /**
- * Issue 6's live-progress acceptance through the whole fleet: a story created at the api, its
- * enhancement job run by the generation worker on the (fake) LLM, its progress watched over the
- * api's WebSocket — in order, and after a reconnect with the last seq exactly the missed events.
+ * Issue 6's acceptance through the whole fleet: a story created at the api, its enhancement job
+ * run by the generation worker on the (fake) LLM, its progress watched over the api's WebSocket —
+ * in order, and after a reconnect with the last seq exactly the missed events; and a map job from
+ * an uploaded document whose artifacts download from MinIO through the api's links.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -124,5 +125,47 @@ describe('story enhancement with live progress (api, outbox-poller, generation, 
     assert.equal(story.body.scoresSource, 'llm', JSON.stringify(story.body));
     assert.ok(story.body.realityCheck, 'the LLM wrote a reality check');
     assert.equal(llm.calls.length, 1, 'one LLM call: the job ran once');
+  });
+
+  test('a markdown document → map job COMPLETED, progress 0 → 100, its JSON and SVG artifacts downloadable', async () => {
+    const document = [
+      '# The Northern Reach',
+      'Frostholm is the capital of the Northern Reach; the Ice Road runs from Frostholm to Pinecross.',
+      '# The Sunlit Coast',
+      'Saltmere is a harbour town; a ferry links Saltmere and Pinecross.',
+    ].join('\n');
+    const response = await fetch(`${fleet.apiUrl}/v1/maps?filename=world.md`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/markdown' },
+      body: document,
+    });
+    assert.equal(response.status, 202, await response.clone().text());
+    const { jobId } = (await response.json()) as { jobId: string };
+    const progress: number[] = [];
+    let job: {
+      status: string;
+      progress: number;
+      downloads?: { json?: { url: string }; svg?: { url: string } };
+    } = {
+      status: 'PENDING',
+      progress: 0,
+    };
+    for (let i = 0; i < 300 && job.status !== 'COMPLETED' && job.status !== 'FAILED'; i++) {
+      job = (await call<typeof job>(`${fleet.apiUrl}/v1/jobs/${jobId}`, token)).body;
+      progress.push(job.progress);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+    assert.equal(job.progress, 100);
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+      'progress never goes back',
+    );
+    const svg = await fetch(job.downloads!.svg!.url);
+    assert.equal(svg.status, 200);
+    assert.match(await svg.text(), /^(<\?xml[^>]*>\s*)?<svg/);
+    const model = (await (await fetch(job.downloads!.json!.url)).json()) as { regions?: unknown[] };
+    assert.ok(Array.isArray(model.regions) && model.regions.length > 0, JSON.stringify(model).slice(0, 300));
   });
 });
