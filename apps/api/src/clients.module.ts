@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { createObjectStore, type ObjectStore } from '@fleet/object-store';
 import { type Logger } from '@fleet/observability';
 import { OUTBOX_ENTITIES } from '@fleet/outbox';
 import { fleetClientProviders, METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
 import { type Registry } from 'prom-client';
-import { API_METRICS, JWT_VERIFIER, OBJECT_STORE } from './app.tokens';
+import { API_METRICS, JWT_VERIFIER } from './app.tokens';
 import { loadOrCreateDevKeys } from './auth/dev-keys';
 import { JwtVerifier, readKeySource } from './auth/jwt-verifier';
 import { API_ENTITIES } from './chat/chat.entities';
@@ -19,6 +18,9 @@ const clients = fleetClientProviders<Config>({
     poolSize: config.DATABASE_POOL_SIZE,
   }),
   redis: true,
+  // At boot, so a missing bucket is a failed start (exit 1, restarted) rather than a 500 on the
+  // first chunk; readiness keeps checking it afterwards.
+  objectStore: 'required',
 });
 
 /**
@@ -53,23 +55,11 @@ const clients = fleetClientProviders<Config>({
       },
     },
     {
-      provide: OBJECT_STORE,
-      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
-      useFactory: async (config: Config, logger: Logger): Promise<ObjectStore> => {
-        const store = createObjectStore(config);
-        // At boot, so a missing bucket is a failed start (exit 1, restarted) rather than a 500 on
-        // the first chunk; readiness keeps checking it afterwards.
-        await store.ensureBucket();
-        logger.info({ bucket: store.bucket, endpoint: config.MINIO_ENDPOINT }, 'object store bucket ready');
-        return store;
-      },
-    },
-    {
       provide: API_METRICS,
       inject: [METRICS_REGISTRY],
       useFactory: (registry: Registry) => apiMetrics(registry),
     },
   ],
-  exports: [...clients.tokens, JWT_VERIFIER, OBJECT_STORE, API_METRICS],
+  exports: [...clients.tokens, JWT_VERIFIER, API_METRICS],
 })
 export class ClientsModule {}

@@ -1,3 +1,8 @@
 /** DI tokens of this app; the shared clients' tokens come from the service kit (see clients.module.ts). */
-export { DATA_SOURCE, FLEET_PRODUCER, GUARDED_PRODUCER, KAFKA_CLIENT } from '@fleet/service-kit';
-export const OBJECT_STORE = Symbol('OBJECT_STORE');
+export {
+  DATA_SOURCE,
+  FLEET_PRODUCER,
+  GUARDED_PRODUCER,
+  KAFKA_CLIENT,
+  OBJECT_STORE,
+} from '@fleet/service-kit';

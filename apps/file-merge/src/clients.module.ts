@@ -1,8 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { createObjectStore, type ObjectStore } from '@fleet/object-store';
-import { type Logger } from '@fleet/observability';
-import { fleetClientProviders, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
-import { OBJECT_STORE } from './app.tokens';
+import { fleetClientProviders } from '@fleet/service-kit';
 import { type Config } from './config';
 
 const clients = fleetClientProviders<Config>({
@@ -11,6 +8,8 @@ const clients = fleetClientProviders<Config>({
     // A few statements per merge, one merge per partition on the main and the retry consumer.
     poolSize: config.FILE_MERGE_PARTITIONS_CONCURRENCY * 2 + 2,
   }),
+  // MinIO being away at boot is no reason to crash-loop: readiness reports it, and merges retry.
+  objectStore: 'best-effort',
 });
 
 /**
@@ -20,22 +19,7 @@ const clients = fleetClientProviders<Config>({
  */
 @Global()
 @Module({
-  providers: [
-    ...clients.providers,
-    {
-      provide: OBJECT_STORE,
-      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
-      useFactory: async (config: Config, logger: Logger): Promise<ObjectStore> => {
-        const store = createObjectStore(config);
-        // The bucket is the fleet's; whichever app starts first creates it. MinIO being away at
-        // boot is no reason to crash-loop: readiness reports it, and merges retry until it is back.
-        await store.ensureBucket().catch((err: unknown) => {
-          logger.warn({ err, bucket: store.bucket }, 'could not ensure the bucket; readiness will report it');
-        });
-        return store;
-      },
-    },
-  ],
-  exports: [...clients.tokens, OBJECT_STORE],
+  providers: [...clients.providers],
+  exports: [...clients.tokens],
 })
 export class ClientsModule {}

@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { LlmClient, llmOptionsFromEnv } from '@fleet/llm';
-import { createObjectStore, type ObjectStore } from '@fleet/object-store';
 import { type Logger } from '@fleet/observability';
 import { fleetClientProviders, METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
 import { type Registry } from 'prom-client';
-import { LLM_CLIENT, OBJECT_STORE } from './app.tokens';
+import { LLM_CLIENT } from './app.tokens';
 import { type Config } from './config';
 
 const clients = fleetClientProviders<Config>({
@@ -15,6 +14,8 @@ const clients = fleetClientProviders<Config>({
   }),
   // Progress events: the per-job stream and the pub/sub channels.
   redis: true,
+  // MinIO being away at boot is no reason to crash-loop: readiness reports it, and map jobs retry.
+  objectStore: 'best-effort',
 });
 
 /**
@@ -28,19 +29,6 @@ const clients = fleetClientProviders<Config>({
   providers: [
     ...clients.providers,
     {
-      provide: OBJECT_STORE,
-      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
-      useFactory: async (config: Config, logger: Logger): Promise<ObjectStore> => {
-        const store = createObjectStore(config);
-        // The bucket is the fleet's; whichever app starts first creates it. MinIO being away at
-        // boot is no reason to crash-loop: readiness reports it, and map jobs retry until it is back.
-        await store.ensureBucket().catch((err: unknown) => {
-          logger.warn({ err, bucket: store.bucket }, 'could not ensure the bucket; readiness will report it');
-        });
-        return store;
-      },
-    },
-    {
       provide: LLM_CLIENT,
       inject: [SERVICE_CONFIG, SERVICE_LOGGER, METRICS_REGISTRY],
       // llmOptionsFromEnv reads key files: a missing one fails the start, not the first job.
@@ -48,6 +36,6 @@ const clients = fleetClientProviders<Config>({
         new LlmClient({ ...llmOptionsFromEnv(config), registry, logger }),
     },
   ],
-  exports: [...clients.tokens, OBJECT_STORE, LLM_CLIENT],
+  exports: [...clients.tokens, LLM_CLIENT],
 })
 export class ClientsModule {}

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { connectDataSource, type DataSource, type DbOptions } from '@fleet/db';
+import { createObjectStore, type ObjectStore, type ObjectStoreConfig } from '@fleet/object-store';
 import { type Logger } from '@fleet/observability';
 import { closeRedisClient, createRedisClient, type RedisClient } from '@fleet/redis';
 import { type Registry } from 'prom-client';
@@ -14,6 +15,8 @@ export const GUARDED_PRODUCER = Symbol('GUARDED_PRODUCER');
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
 export const KAFKA_BREAKER = Symbol('KAFKA_BREAKER');
 export const FLEET_PRODUCER = Symbol('FLEET_PRODUCER');
+/** The fleet's bucket (`ObjectStore` of `@fleet/object-store`). */
+export const OBJECT_STORE = Symbol('OBJECT_STORE');
 
 /** What the shared clients read from an app's validated config. */
 export type ClientsConfig = KafkaProducerEnv & {
@@ -28,6 +31,11 @@ export interface FleetClientsOptions<C extends ClientsConfig> {
   database?: (config: C) => Pick<DbOptions, 'entities' | 'migrations' | 'poolSize'>;
   /** A Redis client on `REDIS_URL`. */
   redis?: boolean;
+  /**
+   * The object store (`MINIO_*`), its bucket created at boot. `required`: a bucket that cannot be
+   * ensured fails the start; `best-effort`: logged, readiness reports it and the work retries.
+   */
+  objectStore?: 'required' | 'best-effort';
 }
 
 /**
@@ -101,6 +109,26 @@ export function fleetClientProviders<C extends ClientsConfig>(
         }),
     });
     tokens.push(REDIS_CLIENT);
+  }
+  const { objectStore } = options;
+  if (objectStore) {
+    providers.push({
+      provide: OBJECT_STORE,
+      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
+      useFactory: async (config: C & ObjectStoreConfig, logger: Logger): Promise<ObjectStore> => {
+        const store = createObjectStore(config);
+        // The bucket is the fleet's; whichever app starts first creates it.
+        try {
+          await store.ensureBucket();
+          logger.info({ bucket: store.bucket, endpoint: config.MINIO_ENDPOINT }, 'object store bucket ready');
+        } catch (err) {
+          if (objectStore === 'required') throw err;
+          logger.warn({ err, bucket: store.bucket }, 'could not ensure the bucket; readiness will report it');
+        }
+        return store;
+      },
+    });
+    tokens.push(OBJECT_STORE);
   }
   return { providers, tokens };
 }

@@ -30,6 +30,7 @@ export {
   GUARDED_PRODUCER,
   KAFKA_BREAKER,
   KAFKA_CLIENT,
+  OBJECT_STORE,
   REDIS_CLIENT,
   fleetClientProviders,
   type ClientsConfig,
