@@ -206,6 +206,40 @@ describe('api conversations and messages', () => {
       assert.equal(n, 1);
     });
 
+    test('one key raced on two conversations: one message, the other request 422, no gap in either sequence', async () => {
+      const first = await createConversation(api, alice);
+      const second = await createConversation(api, alice);
+      for (let round = 0; round < 5; round++) {
+        const key = `cross-${randomUUID()}`;
+        const answers = await Promise.all([
+          send(first, { text: 'to the first' }, key),
+          send(second, { text: 'to the second' }, key),
+        ]);
+        assert.deepEqual(
+          answers.map((a) => a.status).sort(),
+          [202, 422],
+          answers.map((a) => a.text).join(' | '),
+        );
+      }
+      const rows: Array<{ conversation_id: string; seq: string; message_count: string }> =
+        await db.dataSource.query(
+          `SELECT m.conversation_id, m.seq, c.message_count FROM messages m
+             JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.conversation_id IN ($1, $2) ORDER BY m.conversation_id, m.seq`,
+          [first, second],
+        );
+      assert.equal(rows.length, 5);
+      for (const id of [first, second]) {
+        const mine = rows.filter((r) => r.conversation_id === id);
+        assert.deepEqual(
+          mine.map((r) => Number(r.seq)),
+          mine.map((_, i) => i + 1),
+          'consecutive positions: a lost race left no gap',
+        );
+        for (const r of mine) assert.equal(Number(r.message_count), mine.length);
+      }
+    });
+
     test('the same key with a different body answers 422 and stores nothing', async () => {
       const conversationId = await createConversation(api, alice);
       const key = `k-${randomUUID()}`;

@@ -22,20 +22,31 @@ export interface OutboxEventInput<T> {
 const HEADER_NAME = /^[\x21-\x7e]+$/;
 
 /**
- * Writes an outbox row with `manager`, which must be the caller's transactional manager
- * (`dataSource.transaction(async (tx) => { …; await enqueue(tx, topic, event) })`), so the event
- * exists if and only if the business change commits. The payload is validated against the
- * topic's schema first: an event consumers would reject is never written, the caller's
- * transaction fails instead. The active trace context travels along in the row's headers.
+ * An outbox row ready to be written: validated, with its id and headers (the active trace context
+ * included). For callers that write it inside a larger statement of their own (a data-modifying
+ * CTE, a PL/pgSQL function) to save round trips; {@link enqueue} and {@link enqueueAll} write it.
+ */
+export interface PreparedOutboxRow {
+  id: string;
+  aggregateType: string;
+  aggregateKey: string;
+  eventType: string;
+  topic: string;
+  /** The payload as parsed by the topic's schema, JSON-encoded. */
+  payload: string;
+  /** JSON-encoded string map. */
+  headers: string;
+}
+
+/**
+ * Validates an event for `contract` and prepares its row, without writing it.
  *
- * @returns the event id.
  * @throws {@link OutboxError} `OUTBOX_PAYLOAD_INVALID` or `OUTBOX_EVENT_INVALID`.
  */
-export async function enqueue<T>(
-  manager: EntityManager,
+export function prepareOutboxRow<T>(
   contract: TopicContract<T>,
   event: OutboxEventInput<T>,
-): Promise<string> {
+): PreparedOutboxRow {
   const parsed = contract.schema.safeParse(event.payload);
   if (!parsed.success) {
     throw new OutboxError(
@@ -65,20 +76,65 @@ export async function enqueue<T>(
     headers[name] = value;
   }
   propagation.inject(context.active(), headers);
-  const id = event.id ?? randomUUID();
   headers[FleetHeaders.eventType] = event.eventType;
+  return {
+    id: event.id ?? randomUUID(),
+    aggregateType: event.aggregateType,
+    aggregateKey: event.aggregateKey,
+    eventType: event.eventType,
+    topic: contract.name,
+    payload: JSON.stringify(parsed.data),
+    headers: JSON.stringify(headers),
+  };
+}
+
+/**
+ * Writes an outbox row with `manager`, which must be the caller's transactional manager
+ * (`dataSource.transaction(async (tx) => { …; await enqueue(tx, topic, event) })`), so the event
+ * exists if and only if the business change commits. The payload is validated against the
+ * topic's schema first: an event consumers would reject is never written, the caller's
+ * transaction fails instead. The active trace context travels along in the row's headers.
+ *
+ * @returns the event id.
+ * @throws {@link OutboxError} `OUTBOX_PAYLOAD_INVALID` or `OUTBOX_EVENT_INVALID`.
+ */
+export async function enqueue<T>(
+  manager: EntityManager,
+  contract: TopicContract<T>,
+  event: OutboxEventInput<T>,
+): Promise<string> {
+  const [id] = await enqueueAll(manager, [prepareOutboxRow(contract, event)]);
+  return id!;
+}
+
+/**
+ * Writes prepared rows in one statement (one round trip however many). A single statement is
+ * atomic on its own: outside a transaction the rows are written all or none.
+ *
+ * Rows take their `seq` (the poller's order) in the order given.
+ *
+ * @returns the event ids, in order.
+ */
+export async function enqueueAll(
+  manager: EntityManager,
+  rows: readonly PreparedOutboxRow[],
+): Promise<string[]> {
+  if (rows.length === 0) return [];
   await manager.query(
     `INSERT INTO outbox_events (id, aggregate_type, aggregate_key, event_type, topic, payload, headers)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+     SELECT id, aggregate_type, aggregate_key, event_type, topic, payload, headers
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])
+            WITH ORDINALITY AS r(id, aggregate_type, aggregate_key, event_type, topic, payload, headers, n)
+      ORDER BY n`,
     [
-      id,
-      event.aggregateType,
-      event.aggregateKey,
-      event.eventType,
-      contract.name,
-      JSON.stringify(parsed.data),
-      JSON.stringify(headers),
+      rows.map((r) => r.id),
+      rows.map((r) => r.aggregateType),
+      rows.map((r) => r.aggregateKey),
+      rows.map((r) => r.eventType),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.payload),
+      rows.map((r) => r.headers),
     ],
   );
-  return id;
+  return rows.map((r) => r.id);
 }

@@ -1,4 +1,10 @@
-export { enqueue, type OutboxEventInput } from './enqueue';
+export {
+  enqueue,
+  enqueueAll,
+  prepareOutboxRow,
+  type OutboxEventInput,
+  type PreparedOutboxRow,
+} from './enqueue';
 export { OutboxError, type OutboxErrorCode } from './outbox.errors';
 export { OutboxEventEntity } from './outbox-event.entity';
 export {

@@ -10,10 +10,12 @@ import { captureLogger, createTestSchema, type TestSchema } from '@fleet/db/test
 import { z } from 'zod';
 import {
   enqueue,
+  enqueueAll,
   OUTBOX_MIGRATIONS,
   OUTBOX_NOTIFY_CHANNEL,
   OutboxError,
   OutboxStore,
+  prepareOutboxRow,
   type ClaimedEvent,
   type OutboxRetryPolicy,
 } from './index';
@@ -108,6 +110,57 @@ describe('outbox store on a real PostgreSQL', () => {
         payload: { n: 1 },
       }),
       (error: unknown) => error instanceof OutboxError && error.code === 'OUTBOX_EVENT_INVALID',
+    );
+  });
+
+  test('enqueueAll writes prepared rows in one statement, in the order given (seq), all or none', async () => {
+    const rows = [3, 1, 2].map((n) =>
+      prepareOutboxRow(topic, {
+        aggregateType: 'item',
+        aggregateKey: `k${n}`,
+        eventType: 'item.created',
+        payload: { n },
+      }),
+    );
+    const ids = await enqueueAll(db.dataSource.manager, rows);
+    assert.deepEqual(
+      ids,
+      rows.map((r) => r.id),
+    );
+    const stored: Array<{ id: string; payload: { n: number }; headers: Record<string, string> }> =
+      await db.dataSource.query('SELECT id, payload, headers FROM outbox_events ORDER BY seq');
+    assert.deepEqual(
+      stored.map((r) => r.payload.n),
+      [3, 1, 2],
+    );
+    assert.deepEqual(
+      stored.map((r) => r.id),
+      ids,
+    );
+    assert.equal(stored[0]!.headers['x-event-type'], 'item.created');
+    // A duplicate id fails the statement: none of its rows is written.
+    const again = [
+      prepareOutboxRow(topic, {
+        aggregateType: 'item',
+        aggregateKey: 'k4',
+        eventType: 'item.created',
+        payload: { n: 4 },
+      }),
+      rows[0]!,
+    ];
+    await assert.rejects(enqueueAll(db.dataSource.manager, again));
+    const [{ count }] = await db.dataSource.query('SELECT count(*)::int AS count FROM outbox_events');
+    assert.equal(count, 3);
+    assert.deepEqual(await enqueueAll(db.dataSource.manager, []), []);
+    assert.throws(
+      () =>
+        prepareOutboxRow(topic, {
+          aggregateType: 'item',
+          aggregateKey: 'k',
+          eventType: 'item.created',
+          payload: { n: 0.5 },
+        }),
+      (error: unknown) => error instanceof OutboxError && error.code === 'OUTBOX_PAYLOAD_INVALID',
     );
   });
 

@@ -5,6 +5,7 @@ import { STORY_MIGRATIONS } from '@fleet/stories';
 import { UPLOAD_MIGRATIONS } from '@fleet/uploads';
 import { CreateChat1764100000000 } from './1764100000000-CreateChat';
 import { ApplyStatusFunction1764500000000 } from './1764500000000-ApplyStatusFunction';
+import { SendMessageFunction1764800000000 } from './1764800000000-SendMessageFunction';
 
 /**
  * Every migration of the api's data source: the outbox table (written in the same transactions),
@@ -18,4 +19,5 @@ export const API_MIGRATIONS: readonly MigrationClass[] = [
   ApplyStatusFunction1764500000000,
   ...JOB_MIGRATIONS,
   ...STORY_MIGRATIONS,
+  SendMessageFunction1764800000000,
 ];

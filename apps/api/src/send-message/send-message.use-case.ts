@@ -5,15 +5,17 @@ import {
   chatMessageOutgoing,
   deliveryChannelsOf,
   inNamespace,
+  type ChatChannel,
+  type DeliveryChannel,
   type MessageStatus,
 } from '@fleet/contracts';
-import { type DataSource, type EntityManager } from '@fleet/db';
-import { enqueue } from '@fleet/outbox';
+import { sqlOf, type DataSource, type EntityManager } from '@fleet/db';
+import { prepareOutboxRow } from '@fleet/outbox';
 import { SERVICE_CONFIG } from '@fleet/service-kit';
 import { API_METRICS, DATA_SOURCE } from '../app.tokens';
-import { conversationOf } from '../chat/chat.repository';
+import { ConversationCache } from '../chat/conversation-cache';
 import { type Config } from '../config';
-import { ApiError, badRequest } from '../http/api.errors';
+import { ApiError, badRequest, notFound } from '../http/api.errors';
 import { type ApiMetrics } from '../http/api.metrics';
 import { type AcceptedMessage, type SendMessageInput } from './send-message.schema';
 
@@ -30,20 +32,35 @@ export interface SendMessageResult {
   replayed: boolean;
 }
 
-/** Another request with the same sender and key committed between our look-up and our insert. */
-class IdempotencyRace extends Error {}
+/** Each conversation's delivery channels and the smallest of their text limits. */
+const CHANNEL_PLANS = Object.fromEntries(
+  (['whatsapp', 'instagram', 'all'] as const).map((channel) => {
+    const channels = deliveryChannelsOf(channel);
+    return [channel, { channels, limit: Math.min(...channels.map((c) => CHANNEL_TEXT_LIMITS[c])) }];
+  }),
+) as Record<ChatChannel, { channels: DeliveryChannel[]; limit: number }>;
+
+type SendOutcome = 'not_found' | 'existing' | 'race' | 'created';
 
 /**
  * Accepts a message: validate → store the message, its per-channel deliveries and its
- * `chat.message.outgoing.1` outbox event in ONE transaction. The conversation row is locked first
- * (`FOR UPDATE`), so messages of one conversation get consecutive `seq` values and outbox rows in
- * the same order: the order the router delivers them in. Nothing is published to Kafka here.
+ * `chat.message.outgoing.1` outbox event in ONE transaction: one call of `chat_send_message`
+ * (migration SendMessageFunction1764800000000), one round trip. The function locks the
+ * conversation row first (`FOR UPDATE`), so messages of one conversation get consecutive `seq`
+ * values and outbox rows in the same order: the order the router delivers them in. Nothing is
+ * published to Kafka here.
+ *
+ * The conversation (participants, channel, recipients: immutable) comes from a per-process cache,
+ * so the outbox payload is built and validated against the topic's schema before the call, and a
+ * request for a conversation the caller is not in never reaches the write.
  *
  * Idempotency: (sender, Idempotency-Key) is unique. The same key with the same conversation and
  * text returns the stored message; with anything else it is refused (422) and nothing changes.
  */
 @Injectable()
 export class SendMessage {
+  private readonly conversations = new ConversationCache();
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
@@ -51,83 +68,87 @@ export class SendMessage {
   ) {}
 
   async run(command: SendMessageCommand): Promise<SendMessageResult> {
-    try {
-      return await this.attempt(command);
-    } catch (error) {
-      // Lost the race to a concurrent request with our key: its row is visible now, answer from it.
-      if (error instanceof IdempotencyRace) return this.attempt(command);
-      throw error;
-    }
-  }
-
-  private async attempt(command: SendMessageCommand): Promise<SendMessageResult> {
     const { conversationId, senderId, idempotencyKey, input } = command;
+    const manager = this.dataSource.manager;
+    const conversation = await this.conversations.participantOf(manager, conversationId, senderId);
+    const { channels, limit } = CHANNEL_PLANS[conversation.channel];
     const requestHash = hashRequest(conversationId, input.text);
-    const result = await this.dataSource.transaction(async (tx) => {
-      const conversation = await conversationOf(tx, conversationId, senderId, { lock: true });
-
-      const previous = await findByKey(tx, senderId, idempotencyKey);
-      if (previous) {
-        if (previous.request_hash !== requestHash) {
-          throw new ApiError(
-            422,
-            'IDEMPOTENCY_KEY_REUSED',
-            'this Idempotency-Key was already used for a different message; use a new key',
-          );
-        }
-        return { message: toAccepted(previous), replayed: true };
-      }
-
-      const channels = deliveryChannelsOf(conversation.channel);
-      const limit = Math.min(...channels.map((channel) => CHANNEL_TEXT_LIMITS[channel]));
-      if (input.text.length > limit) {
-        throw badRequest(
-          'TEXT_TOO_LONG',
-          `text is ${input.text.length} characters; this conversation's channels (${channels.join(', ')}) take at most ${limit}`,
-          { length: input.text.length, limit },
-        );
-      }
-
-      // TypeORM answers an UPDATE with [rows, rowCount].
-      const [counted] = (await tx.query(
-        `UPDATE conversations SET message_count = message_count + 1 WHERE id = $1 RETURNING message_count`,
-        [conversationId],
-      )) as [Array<{ message_count: string }>, number];
-      const seq = counted[0]!.message_count;
-      const messageId = randomUUID();
-      const inserted: MessageKeyRow[] = await tx.query(
-        `INSERT INTO messages (id, conversation_id, seq, sender_id, idempotency_key, request_hash, text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (sender_id, idempotency_key) DO NOTHING
-         RETURNING id, conversation_id, request_hash, status, created_at`,
-        [messageId, conversationId, seq, senderId, idempotencyKey, requestHash, input.text],
-      );
-      const row = inserted[0];
-      if (!row) throw new IdempotencyRace();
-      await tx.query(`INSERT INTO message_deliveries (message_id, channel) SELECT $1, unnest($2::text[])`, [
+    const messageId = randomUUID();
+    const createdAt = new Date();
+    const event = prepareOutboxRow(inNamespace(chatMessageOutgoing, this.config.KAFKA_TOPIC_NAMESPACE), {
+      id: messageId,
+      aggregateType: 'conversation',
+      aggregateKey: conversationId,
+      eventType: 'chat.message.created',
+      payload: {
         messageId,
-        channels,
-      ]);
-      await enqueue(tx, inNamespace(chatMessageOutgoing, this.config.KAFKA_TOPIC_NAMESPACE), {
-        id: messageId,
-        aggregateType: 'conversation',
-        aggregateKey: conversationId,
-        eventType: 'chat.message.created',
-        payload: {
-          messageId,
+        conversationId,
+        senderId,
+        channel: conversation.channel,
+        text: input.text,
+        recipients: conversation.recipients,
+        createdAt: createdAt.toISOString(),
+      },
+    });
+    const send = async (): Promise<MessageKeyRow & { outcome: SendOutcome }> => {
+      const [row] = await sqlOf(manager).rows<MessageKeyRow & { outcome: SendOutcome }>(
+        `SELECT outcome, id, conversation_id, request_hash, status, created_at
+           FROM chat_send_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+        [
           conversationId,
           senderId,
-          channel: conversation.channel,
-          text: input.text,
-          recipients: conversation.recipients,
-          createdAt: row.created_at.toISOString(),
-        },
-      });
-      return { message: toAccepted(row), replayed: false, channel: conversation.channel };
-    });
-    if (result.replayed) this.metrics.messagesReplayed.inc();
-    else if ('channel' in result) this.metrics.messagesAccepted.inc({ channel: result.channel });
-    return { message: result.message, replayed: result.replayed };
+          idempotencyKey,
+          requestHash,
+          input.text,
+          messageId,
+          createdAt,
+          channels,
+          event.id,
+          event.aggregateType,
+          event.aggregateKey,
+          event.eventType,
+          event.topic,
+          event.payload,
+          event.headers,
+        ],
+      );
+      return row!;
+    };
+    const tooLong = input.text.length > limit;
+    // A text over the limit is refused without a write, but a stored key still answers first.
+    let row = tooLong ? await this.existing(senderId, idempotencyKey) : await send();
+    // Lost the race to a concurrent request with our key: its row is visible now, answer from it.
+    if (row?.outcome === 'race') row = await send();
+    if (row?.outcome === 'not_found') throw notFound(`conversation ${conversationId} not found`);
+    if (row?.outcome === 'existing') {
+      if (row.request_hash !== requestHash) {
+        throw new ApiError(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          'this Idempotency-Key was already used for a different message; use a new key',
+        );
+      }
+      this.metrics.messagesReplayed.inc();
+      return { message: toAccepted(row), replayed: true };
+    }
+    if (!row || tooLong) {
+      throw badRequest(
+        'TEXT_TOO_LONG',
+        `text is ${input.text.length} characters; this conversation's channels (${channels.join(', ')}) take at most ${limit}`,
+        { length: input.text.length, limit },
+      );
+    }
+    if (row.outcome !== 'created') throw new Error(`chat_send_message answered ${row.outcome}`);
+    this.metrics.messagesAccepted.inc({ channel: conversation.channel });
+    return { message: toAccepted(row), replayed: false };
+  }
+
+  private async existing(
+    senderId: string,
+    key: string,
+  ): Promise<(MessageKeyRow & { outcome: 'existing' }) | undefined> {
+    const row = await findByKey(this.dataSource.manager, senderId, key);
+    return row && { ...row, outcome: 'existing' };
   }
 }
 
