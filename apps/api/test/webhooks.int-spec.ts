@@ -209,4 +209,41 @@ describe('api channel status webhooks', () => {
     assert.deepEqual(answer.body, { received: 2, enqueued: 1, ignored: 1 });
     assert.ok((await api.process.metric('chat_webhook_events_total', { outcome: 'unknown_message' }))! >= 1);
   });
+
+  test('a delivery carrying many statuses (as Meta batches them) is enqueued whole, in its order', async () => {
+    const messages = await Promise.all([
+      newMessage('whatsapp'),
+      newMessage('whatsapp'),
+      newMessage('whatsapp'),
+    ]);
+    const body = whatsAppBody(messages[0]!.messageId, 'wamid.B0', 'sent');
+    const statuses = body.entry[0]!.changes[0]!.value.statuses;
+    statuses.push(
+      whatsAppBody(messages[1]!.messageId, 'wamid.B1', 'delivered').entry[0]!.changes[0]!.value.statuses[0]!,
+    );
+    statuses.push(
+      whatsAppBody(messages[2]!.messageId, 'wamid.B2', 'read').entry[0]!.changes[0]!.value.statuses[0]!,
+    );
+    statuses.push(
+      whatsAppBody(messages[0]!.messageId, 'wamid.B0', 'delivered').entry[0]!.changes[0]!.value.statuses[0]!,
+    );
+    const before = (await statusRows()).length;
+    const raw = JSON.stringify(body);
+    const answer = await deliver('whatsapp', raw, signWebhookBody(raw, WHATSAPP_SECRET));
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.body, { received: 4, enqueued: 4, ignored: 0 });
+    const rows = (await statusRows()).slice(before).map((row) => ({
+      key: row.aggregate_key,
+      update: messageStatusUpdateSchema.parse(row.payload),
+    }));
+    assert.deepEqual(
+      rows.map((r) => [r.update.messageId, r.update.status, r.update.channelMessageId, r.key]),
+      [
+        [messages[0]!.messageId, 'SENT', 'wamid.B0', messages[0]!.conversationId],
+        [messages[1]!.messageId, 'DELIVERED', 'wamid.B1', messages[1]!.conversationId],
+        [messages[2]!.messageId, 'READ', 'wamid.B2', messages[2]!.conversationId],
+        [messages[0]!.messageId, 'DELIVERED', 'wamid.B0', messages[0]!.conversationId],
+      ],
+    );
+  });
 });

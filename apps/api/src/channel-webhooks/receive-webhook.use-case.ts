@@ -9,7 +9,7 @@ import {
 } from '@fleet/contracts';
 import { type DataSource, type EntityManager } from '@fleet/db';
 import { type Logger } from '@fleet/observability';
-import { enqueue } from '@fleet/outbox';
+import { enqueueAll, prepareOutboxRow, type PreparedOutboxRow } from '@fleet/outbox';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
 import { API_METRICS, DATA_SOURCE } from '../app.tokens';
 import { uuidParam } from '../chat/chat.schemas';
@@ -29,7 +29,7 @@ interface Target {
 
 /**
  * Turns a verified webhook's status events into `chat.message.status.1` events through the outbox
- * (one transaction for the whole delivery), so they reach the same `api-status` consumer as the
+ * (one statement for the whole delivery, two round trips in all), so they reach the same `api-status` consumer as the
  * router's and are applied with the same forward-only rule. A WhatsApp event names our message in
  * `biz_opaque_callback_data`; an Instagram event only by the channel's `mid`, which the router's
  * SENT stored on the delivery row. Events for messages we do not know are ignored (logged, counted):
@@ -47,60 +47,90 @@ export class ReceiveWebhook {
   async run(channel: DeliveryChannel, events: readonly ChannelStatusEvent[]): Promise<WebhookResult> {
     const result = { received: events.length, enqueued: 0, ignored: 0 };
     if (events.length === 0) return result;
-    await this.dataSource.transaction(async (tx) => {
-      for (const event of events) {
-        const target = event.channel === channel ? await findTarget(tx, event) : undefined;
-        const update: MessageStatusUpdate | undefined = target && {
-          messageId: target.messageId,
-          conversationId: target.conversationId,
-          channel: event.channel,
-          status: event.status,
-          ...(event.reason === undefined ? {} : { reason: event.reason.slice(0, 2_000) }),
-          channelMessageId: event.channelMessageId,
-          occurredAt: event.occurredAt,
-          source: 'webhook',
-        };
-        if (!update || !messageStatusUpdateSchema.safeParse(update).success) {
-          result.ignored++;
-          this.metrics.webhookEvents.inc({ channel, outcome: 'unknown_message' });
-          this.logger.warn(
-            {
-              channel,
-              channelMessageId: event.channelMessageId,
-              messageId: event.messageId,
-              status: event.status,
-            },
-            'webhook status for an unknown message ignored',
-          );
-          continue;
-        }
-        await enqueue(tx, inNamespace(chatMessageStatus, this.config.KAFKA_TOPIC_NAMESPACE), {
+    const topic = inNamespace(chatMessageStatus, this.config.KAFKA_TOPIC_NAMESPACE);
+    const manager = this.dataSource.manager;
+    const ours = events.filter((event) => event.channel === channel);
+    const targets = await findTargets(manager, channel, ours);
+    const rows: PreparedOutboxRow[] = [];
+    for (const event of events) {
+      const target = event.channel === channel ? targets.get(event) : undefined;
+      const update: MessageStatusUpdate | undefined = target && {
+        messageId: target.messageId,
+        conversationId: target.conversationId,
+        channel: event.channel,
+        status: event.status,
+        ...(event.reason === undefined ? {} : { reason: event.reason.slice(0, 2_000) }),
+        channelMessageId: event.channelMessageId,
+        occurredAt: event.occurredAt,
+        source: 'webhook',
+      };
+      if (!update || !messageStatusUpdateSchema.safeParse(update).success) {
+        result.ignored++;
+        this.metrics.webhookEvents.inc({ channel, outcome: 'unknown_message' });
+        this.logger.warn(
+          {
+            channel,
+            channelMessageId: event.channelMessageId,
+            messageId: event.messageId,
+            status: event.status,
+          },
+          'webhook status for an unknown message ignored',
+        );
+        continue;
+      }
+      rows.push(
+        prepareOutboxRow(topic, {
           aggregateType: 'conversation',
           aggregateKey: update.conversationId,
           eventType: 'chat.message.status',
           payload: update,
-        });
-        result.enqueued++;
-        this.metrics.webhookEvents.inc({ channel, outcome: 'enqueued' });
-      }
-    });
+        }),
+      );
+    }
+    // One statement for the whole delivery: all of its events are enqueued, or none.
+    await enqueueAll(manager, rows);
+    result.enqueued = rows.length;
+    if (rows.length > 0) this.metrics.webhookEvents.inc({ channel, outcome: 'enqueued' }, rows.length);
     return result;
   }
 }
 
-async function findTarget(tx: EntityManager, event: ChannelStatusEvent): Promise<Target | undefined> {
-  if (event.messageId !== undefined && uuidParam.safeParse(event.messageId).success) {
-    const rows: Array<{ message_id: string; conversation_id: string }> = await tx.query(
-      `SELECT d.message_id, m.conversation_id FROM message_deliveries d JOIN messages m ON m.id = d.message_id
-        WHERE d.message_id = $1 AND d.channel = $2`,
-      [event.messageId, event.channel],
-    );
-    if (rows[0]) return { messageId: rows[0].message_id, conversationId: rows[0].conversation_id };
-  }
-  const rows: Array<{ message_id: string; conversation_id: string }> = await tx.query(
-    `SELECT d.message_id, m.conversation_id FROM message_deliveries d JOIN messages m ON m.id = d.message_id
-      WHERE d.channel = $1 AND d.channel_message_id = $2 LIMIT 1`,
-    [event.channel, event.channelMessageId],
+/**
+ * The message each event is about, in one query: by our message id (WhatsApp echoes it in
+ * `biz_opaque_callback_data`) when it names a delivery on `channel`, else by the channel's own
+ * message id, which the router's SENT stored on the delivery row.
+ */
+async function findTargets(
+  manager: EntityManager,
+  channel: DeliveryChannel,
+  events: readonly ChannelStatusEvent[],
+): Promise<Map<ChannelStatusEvent, Target>> {
+  const found = new Map<ChannelStatusEvent, Target>();
+  if (events.length === 0) return found;
+  const rows: Array<{ n: string; message_id: string; conversation_id: string }> = await manager.query(
+    `SELECT e.n, t.message_id, t.conversation_id
+       FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS e(message_id, channel_message_id, n)
+       CROSS JOIN LATERAL (
+         (SELECT d.message_id, m.conversation_id
+            FROM message_deliveries d JOIN messages m ON m.id = d.message_id
+           WHERE d.message_id = e.message_id AND d.channel = $3)
+         UNION ALL
+         (SELECT d.message_id, m.conversation_id
+            FROM message_deliveries d JOIN messages m ON m.id = d.message_id
+           WHERE d.channel = $3 AND d.channel_message_id = e.channel_message_id)
+         LIMIT 1) t`,
+    [
+      events.map((event) =>
+        event.messageId !== undefined && uuidParam.safeParse(event.messageId).success
+          ? event.messageId
+          : null,
+      ),
+      events.map((event) => event.channelMessageId),
+      channel,
+    ],
   );
-  return rows[0] ? { messageId: rows[0].message_id, conversationId: rows[0].conversation_id } : undefined;
+  for (const row of rows) {
+    found.set(events[Number(row.n) - 1]!, { messageId: row.message_id, conversationId: row.conversation_id });
+  }
+  return found;
 }
