@@ -1,6 +1,6 @@
 import { type DeliveryChannel, type MessageStatusUpdate, type TopicContract } from '@fleet/contracts';
 import { type DataSource, type Sql, sqlOf } from '@fleet/db';
-import { enqueue } from '@fleet/outbox';
+import { prepareOutboxRow } from '@fleet/outbox';
 
 /** One delivery: a message on one channel (the table's primary key). */
 export interface DeliveryKey {
@@ -63,6 +63,14 @@ interface StoredRow {
   grace_left_ms?: string | number;
 }
 
+/** A first claim: the row does not exist yet, this replica creates it as its own SENDING row. */
+const CLAIM_NEW_SQL = `
+  INSERT INTO router_deliveries
+    (message_id, channel, conversation_id, state, attempts, lease_owner, lease_expires_at, call_started_at)
+  VALUES ($1, $2, $3, 'SENDING', 1, $4, now() + make_interval(secs => $5::double precision / 1000), now())
+  ON CONFLICT (message_id, channel) DO NOTHING
+  RETURNING attempts`;
+
 /**
  * The `router_deliveries` state machine, the arbiter of "sent once" across replicas:
  *
@@ -96,18 +104,25 @@ export class DeliveryStore {
    *   arrive (0 for a channel whose webhooks cannot name the message: send again at once)
    */
   async claim(key: DeliveryKey, confirmationGraceMs: number): Promise<ClaimResult> {
+    // The common case, a first claim, is one statement on its own (one round trip); only a row
+    // that exists already needs the transaction below, which reads and locks it.
+    const [first] = await sqlOf(this.dataSource.manager).rows<{ attempts: number }>(CLAIM_NEW_SQL, [
+      key.messageId,
+      key.channel,
+      key.conversationId,
+      this.owner,
+      this.leaseMs,
+    ]);
+    if (first) return { kind: 'claimed', attempts: first.attempts };
     return this.dataSource.transaction(async (tx) => {
       const sql = sqlOf(tx);
-      const inserted = await sql.rows<{ attempts: number }>(
-        `INSERT INTO router_deliveries
-           (message_id, channel, conversation_id, state, attempts, lease_owner, lease_expires_at,
-            call_started_at)
-         VALUES ($1, $2, $3, 'SENDING', 1, $4, now() + make_interval(secs => $5::double precision / 1000),
-                 now())
-         ON CONFLICT (message_id, channel) DO NOTHING
-         RETURNING attempts`,
-        [key.messageId, key.channel, key.conversationId, this.owner, this.leaseMs],
-      );
+      const inserted = await sql.rows<{ attempts: number }>(CLAIM_NEW_SQL, [
+        key.messageId,
+        key.channel,
+        key.conversationId,
+        this.owner,
+        this.leaseMs,
+      ]);
       if (inserted[0]) return { kind: 'claimed', attempts: inserted[0].attempts };
 
       // The row exists (a concurrent claimer's insert waited for our conflict check to resolve).
@@ -223,9 +238,17 @@ export class DeliveryStore {
    * @returns false when the delivery was already final: nothing written, no status enqueued.
    */
   async finish(key: DeliveryKey, outcome: FinalOutcome, status: MessageStatusUpdate): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const [row] = await sqlOf(tx).rows<{ attempts: number }>(
-        `INSERT INTO router_deliveries AS d
+    const event = prepareOutboxRow(this.statusTopic, {
+      aggregateType: 'conversation',
+      aggregateKey: key.conversationId,
+      eventType: `message.status.${outcome.state.toLowerCase()}`,
+      payload: status,
+    });
+    // One statement, so atomic on its own (one round trip): the outbox row is written only when
+    // the upsert changed the delivery.
+    const [row] = await sqlOf(this.dataSource.manager).rows<{ id: string }>(
+      `WITH finished AS (
+         INSERT INTO router_deliveries AS d
            (message_id, channel, conversation_id, state, channel_message_id, last_error, attempts)
          VALUES ($1, $2, $3, $4, $5, $6, 0)
          ON CONFLICT (message_id, channel) DO UPDATE
@@ -234,26 +257,28 @@ export class DeliveryStore {
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
           WHERE d.state = 'RETRYING'
              OR (d.state = 'SENDING' AND ($4 = 'SENT' OR d.lease_owner = $7 OR d.lease_expires_at <= now()))
-         RETURNING d.attempts`,
-        [
-          key.messageId,
-          key.channel,
-          key.conversationId,
-          outcome.state,
-          outcome.state === 'SENT' ? outcome.channelMessageId : null,
-          outcome.state === 'FAILED' ? outcome.reason : null,
-          this.owner,
-        ],
-      );
-      if (!row) return false;
-      await enqueue(tx, this.statusTopic, {
-        aggregateType: 'conversation',
-        aggregateKey: key.conversationId,
-        eventType: `message.status.${outcome.state.toLowerCase()}`,
-        payload: status,
-      });
-      return true;
-    });
+         RETURNING d.attempts)
+       INSERT INTO outbox_events (id, aggregate_type, aggregate_key, event_type, topic, payload, headers)
+       SELECT $8, $9, $10, $11, $12, $13, $14 FROM finished
+       RETURNING id`,
+      [
+        key.messageId,
+        key.channel,
+        key.conversationId,
+        outcome.state,
+        outcome.state === 'SENT' ? outcome.channelMessageId : null,
+        outcome.state === 'FAILED' ? outcome.reason : null,
+        this.owner,
+        event.id,
+        event.aggregateType,
+        event.aggregateKey,
+        event.eventType,
+        event.topic,
+        event.payload,
+        event.headers,
+      ],
+    );
+    return row !== undefined;
   }
 
   /** A retriable failure: the lease is given up, the next attempt claims the row again. */
