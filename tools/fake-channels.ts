@@ -31,6 +31,8 @@ const config = loadConfigOrExit(
     FAKE_CALLBACK_DELIVERED_DELAY_MS: envDurationMs().default(100),
     FAKE_CALLBACK_READ_DELAY_MS: envDurationMs().default(150),
     FAKE_SEND_READ_RECEIPTS: booleanEnv.default(true),
+    // Meta batches webhook updates (up to 1,000 a POST); receivers must take any batch.
+    FAKE_CALLBACK_BATCH_WINDOW_MS: envDurationMs().default(10),
   }),
   process.env,
 );
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
       read: config.FAKE_CALLBACK_READ_DELAY_MS,
     },
     sendReadReceipts: config.FAKE_SEND_READ_RECEIPTS,
+    callbackBatchWindowMs: config.FAKE_CALLBACK_BATCH_WINDOW_MS,
     onCall: (call) => {
       // The body is left out and long texts cut, so a line stays a line; /_fake/calls has it all.
       const { body: _body, text, ...summary } = call;

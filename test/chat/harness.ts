@@ -113,6 +113,8 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     appSecret: APP_SECRET,
     webhookUrls: { whatsapp: `${apiUrl}/v1/webhooks/whatsapp`, instagram: `${apiUrl}/v1/webhooks/instagram` },
     sendReadReceipts: readReceipts,
+    // As Meta does under load (and tools/fake-channels by default): statuses due together share a POST.
+    callbackBatchWindowMs: 10,
   });
 
   const api = await AppProcess.start({

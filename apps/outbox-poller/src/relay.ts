@@ -24,6 +24,11 @@ export interface RelayOptions {
   retryPolicy: OutboxRetryPolicy;
   /** Redis pub/sub, one notification per published event (seed 004); none in benchmarks. */
   notifier?: Notifier;
+  /**
+   * Called when a claim came back full: there is a backlog, another loop may help with it (the
+   * service wakes one that sleeps).
+   */
+  onBacklog?: () => void;
 }
 
 /** What happened to a claimed batch. */
@@ -52,6 +57,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private wokenEarly = false;
+  private wakeableSleep = false;
   private announcing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RelayOptions) {}
@@ -60,7 +66,16 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
-  /** Ends the current wait at once (a NOTIFY arrived, or the breaker half-opened). */
+  /** True while the loop waits for work (between polls): {@link wake} starts a claim at once. */
+  get sleeping(): boolean {
+    return this.wakeableSleep && !this.wokenEarly;
+  }
+
+  /**
+   * Ends the current wait at once (a NOTIFY arrived, or the breaker half-opened); a loop that is
+   * busy claims once more after its current streak, so rows committed after its claim's snapshot
+   * are not left for the next poll.
+   */
   wake(): void {
     this.wokenEarly = true;
     this.wakeUp?.();
@@ -89,6 +104,11 @@ export class OutboxRelay {
         failures = 0;
         if (outcome === 'relayed') {
           contended = 0;
+          continue;
+        }
+        if (outcome === 'drained') {
+          contended = 0;
+          await this.sleep(pollIntervalMs);
           continue;
         }
         if (outcome === 'contended') {
@@ -120,33 +140,44 @@ export class OutboxRelay {
   /**
    * Relays batches on one connection until a claim comes back empty or the loop must pause. Each
    * batch is one transaction; a batch's mark, its COMMIT, the next BEGIN and the next claim
-   * travel in one round trip. `relayed`: at least one batch went out; `contended`: nothing was
+   * travel in one round trip. A batch that was not full ends the streak: there was no more to
+   * claim. `drained`: batches went out, the last one not full; `relayed`: full batches went out
+   * (a backlog, or the loop must pause); `contended`: nothing was
    * claimed though publishable rows exist (other pollers hold their keys); `idle`: no backlog.
    */
-  async relayStreak(): Promise<'relayed' | 'contended' | 'idle'> {
+  async relayStreak(): Promise<'relayed' | 'drained' | 'contended' | 'idle'> {
     const { dataSource, store, batchSize, breaker } = this.options;
     // A throw anywhere rolls back the open transaction (onConnection); its rows are claimed again.
     return onConnection(dataSource, async (session) => {
       let events = await store.beginAndClaim(session, batchSize);
       let inTransaction = true;
       let relayed = false;
+      let drained = false;
       while (events.length > 0) {
         relayed = true;
+        const full = events.rowsClaimed >= batchSize;
+        if (full) this.options.onBacklog?.();
         const endTimer = this.options.metrics.publishDuration.startTimer();
         const result = await this.publish(events);
         endTimer();
         await this.recordRejections(session, result.rejected);
         const ids = result.published.map((e) => e.id);
-        if (this.stopping || !breaker.allowsCalls) {
+        // A batch that was not full drained the backlog as of its claim; rows committed since
+        // then each sent a NOTIFY, which wakes a loop (this one after its streak, if no other
+        // sleeps). Claiming again at once would come back empty nearly always, and an empty
+        // claim costs the server about as much as a full one.
+        if (this.stopping || !breaker.allowsCalls || !full) {
+          drained = !full;
           await store.markPublishedAndCommit(session, ids);
           inTransaction = false;
-          events = [];
-        } else {
-          events = await store.markPublishedCommitAndClaim(session, ids, batchSize);
+          this.announce(result.published);
+          break;
         }
+        events = await store.markPublishedCommitAndClaim(session, ids, batchSize);
         this.announce(result.published);
       }
       if (inTransaction) await session.simple('COMMIT');
+      if (drained) return 'drained';
       if (relayed) return 'relayed';
       return (await store.hasPublishable(session)) ? 'contended' : 'idle';
     });
@@ -278,8 +309,10 @@ export class OutboxRelay {
       this.wakeUp = () => {
         if (wakeable || this.stopping) done();
       };
+      this.wakeableSleep = wakeable;
     }).finally(() => {
       this.wakeUp = undefined;
+      this.wakeableSleep = false;
       this.wokenEarly = false;
     });
   }

@@ -12,6 +12,7 @@ export {
   OutboxStore,
   outboxBackoffMs,
   type ClaimedEvent,
+  type ClaimedEvents,
   type OutboxRetryPolicy,
   type OutboxStats,
   type ParkedEvent,

@@ -14,6 +14,13 @@ export interface ClaimedEvent {
   attempts: number;
 }
 
+/**
+ * A claim's events, and how many rows the claim locked: more than the events when some keys' head
+ * rows wait out a backoff (those keys are left out). A claim that locked fewer rows than its batch
+ * size found no more to take.
+ */
+export type ClaimedEvents = ClaimedEvent[] & { readonly rowsClaimed: number };
+
 /** How often a rejected event is tried again, and when it is parked. */
 export interface OutboxRetryPolicy {
   /** Publish attempts before the event is parked. @defaultValue 5 */
@@ -93,7 +100,7 @@ export class OutboxStore {
    * N pollers busy on the oldest rows, the (N+1)-th finds its batch further down. A key whose head
    * row waits out a backoff is skipped entirely (per-key order); parked rows hold nothing back.
    */
-  async claim(sql: Sql, batchSize: number, scanLimit = batchSize * 4): Promise<ClaimedEvent[]> {
+  async claim(sql: Sql, batchSize: number, scanLimit = batchSize * 4): Promise<ClaimedEvents> {
     const rows = await sql.rows<Row>(CLAIM_SQL, claimParameters(batchSize, scanLimit), 'outbox_claim');
     return claimedEvents(rows);
   }
@@ -107,11 +114,11 @@ export class OutboxStore {
     session: SqlSession,
     batchSize: number,
     scanLimit = batchSize * 4,
-  ): Promise<ClaimedEvent[]> {
+  ): Promise<ClaimedEvents> {
     await session.prepare('outbox_claim', CLAIM_SQL, ['int', 'int', 'int']);
     // Integers checked by claimParameters, so inlining them is safe.
     const rows = await session.simple<Row>(
-      `BEGIN; EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
+      `BEGIN; ${GENERIC_PLAN} EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
     );
     return claimedEvents(rows);
   }
@@ -138,11 +145,11 @@ export class OutboxStore {
     ids: readonly string[],
     batchSize: number,
     scanLimit = batchSize * 4,
-  ): Promise<ClaimedEvent[]> {
+  ): Promise<ClaimedEvents> {
     await session.prepare('outbox_claim', CLAIM_SQL, ['int', 'int', 'int']);
     const mark = ids.length > 0 ? `${MARK_PUBLISHED_SQL.replace('$1', uuidArrayLiteral(ids))}; ` : '';
     const rows = await session.simple<Row>(
-      `${mark}COMMIT; BEGIN; EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
+      `${mark}COMMIT; BEGIN; ${GENERIC_PLAN} EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
     );
     return claimedEvents(rows);
   }
@@ -315,6 +322,14 @@ export const CLAIM_SQL = `WITH oldest AS MATERIALIZED (
     ORDER BY o.seq
     FOR UPDATE OF o SKIP LOCKED`;
 
+/**
+ * The claim runs with its generic plan, planned once per connection: with the default
+ * (plan_cache_mode auto) PostgreSQL kept re-planning it for every execution, which cost the
+ * poller's server processes ~30 % more CPU in the chat benchmark (many small claims). The claim is
+ * written to stay bounded by its batch under a generic plan (above; tested).
+ */
+const GENERIC_PLAN = 'SET LOCAL plan_cache_mode = force_generic_plan;';
+
 const MARK_PUBLISHED_SQL = `UPDATE outbox_events
    SET published_at = now(), next_attempt_at = NULL, last_error = NULL
  WHERE id = ANY($1::uuid[])`;
@@ -340,7 +355,7 @@ function uuidArrayLiteral(ids: readonly string[]): string {
 }
 
 /** Claimed rows in order, without the keys whose head row waits out a backoff. */
-function claimedEvents(rows: readonly Row[]): ClaimedEvent[] {
+function claimedEvents(rows: readonly Row[]): ClaimedEvents {
   const blocked = new Set<string>();
   const claimed: ClaimedEvent[] = [];
   for (const row of rows) {
@@ -358,5 +373,5 @@ function claimedEvents(rows: readonly Row[]): ClaimedEvent[] {
       attempts: row.attempts,
     });
   }
-  return claimed;
+  return Object.assign(claimed, { rowsClaimed: rows.length });
 }

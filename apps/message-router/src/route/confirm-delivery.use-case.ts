@@ -1,5 +1,6 @@
 import { type MessageStatusUpdate } from '@fleet/contracts';
 import { type Logger } from '@fleet/observability';
+import { type DedupCache } from './dedup.cache';
 import { type DeliveryStore } from './delivery.store';
 import { type ConfirmationOutcome, type RouteMetrics } from './route.metrics';
 
@@ -14,12 +15,15 @@ const ACCEPTED: ReadonlySet<MessageStatusUpdate['status']> = new Set(['SENT', 'D
  *
  * Ignored: the router's own statuses (it wrote them from a final row), FAILED webhooks (Meta sends
  * one after accepting a message it could not deliver; resending would not help), and events with
- * no channel id. Rows already SENT or FAILED, and messages unknown here, are left alone.
+ * no channel id. Rows already SENT or FAILED, and messages unknown here, are left alone; a
+ * delivery the dedup cache knows to be final is not looked up at all (most webhooks arrive after
+ * the router recorded SENT: a Redis read instead of a database write).
  * Idempotent: the first confirmation of a row wins, replays change nothing.
  */
 export class ConfirmDelivery {
   constructor(
     private readonly store: DeliveryStore,
+    private readonly cache: DedupCache,
     private readonly metrics: RouteMetrics,
     private readonly logger: Logger,
   ) {}
@@ -34,6 +38,8 @@ export class ConfirmDelivery {
     if (update.source !== 'webhook' || !ACCEPTED.has(update.status) || !update.channelMessageId) {
       return 'ignored';
     }
+    // A key in the cache is only ever written after the database committed the final state.
+    if ((await this.cache.finished(update.messageId, [update.channel])).size > 0) return 'final';
     const recorded = await this.store.confirm(
       { messageId: update.messageId, channel: update.channel },
       update.channelMessageId,

@@ -70,9 +70,9 @@ import { RouterConsumer } from './router.consumer';
     },
     {
       provide: ConfirmDelivery,
-      inject: [DeliveryStore, ROUTE_METRICS, SERVICE_LOGGER],
-      useFactory: (store: DeliveryStore, metrics: RouteMetrics, logger: Logger) =>
-        new ConfirmDelivery(store, metrics, logger),
+      inject: [DeliveryStore, DedupCache, ROUTE_METRICS, SERVICE_LOGGER],
+      useFactory: (store: DeliveryStore, cache: DedupCache, metrics: RouteMetrics, logger: Logger) =>
+        new ConfirmDelivery(store, cache, metrics, logger),
     },
     ConfirmationsConsumer,
     RouterConsumer,

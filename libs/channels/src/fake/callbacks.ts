@@ -59,7 +59,32 @@ export interface CallbackDispatcherOptions {
   delaysMs: CallbackDelaysMs;
   retry: CallbackRetryOptions;
   sendRead: boolean;
+  /**
+   * Statuses falling due within this window go to one URL in one POST, up to
+   * {@link MAX_BATCH} (Meta aggregates webhook notifications into batches of up to 1,000 updates,
+   * and says receivers must take any batch). 0 sends each status on its own.
+   */
+  batchWindowMs: number;
   onDelivery?: (delivery: FakeCallbackDelivery) => void;
+}
+
+/** Meta's largest webhook batch. */
+export const MAX_BATCH = 1_000;
+
+/** A status waiting in a batch. */
+interface Pending {
+  message: AcceptedMessage;
+  event: FakeCallbackEvent;
+  delivery: FakeCallbackDelivery;
+  done: (error?: unknown) => void;
+}
+
+interface Batch {
+  url: string;
+  channel: DeliveryChannel;
+  signal: AbortSignal;
+  items: Pending[];
+  timer: NodeJS.Timeout | undefined;
 }
 
 interface Step {
@@ -76,6 +101,7 @@ interface Step {
 export class CallbackDispatcher {
   private controller = new AbortController();
   private readonly running = new Set<Promise<void>>();
+  private readonly batches = new Map<string, Batch>();
   readonly deliveries: FakeCallbackDelivery[] = [];
 
   constructor(private readonly options: CallbackDispatcherOptions) {}
@@ -156,21 +182,67 @@ export class CallbackDispatcher {
     }
   }
 
-  /** POSTs one webhook with retries; throws only when cancelled. */
-  private async deliver(
+  /** Sends one status: alone, or in the batch of its URL; throws only when cancelled. */
+  private deliver(
     message: AcceptedMessage,
     event: FakeCallbackEvent,
     url: string,
     delivery: FakeCallbackDelivery,
     signal: AbortSignal,
   ): Promise<void> {
+    if (this.options.batchWindowMs <= 0) {
+      return this.post(url, message.channel, [{ message, event, delivery, done: () => undefined }], signal);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const key = `${message.channel} ${url}`;
+      let batch = this.batches.get(key);
+      if (!batch || batch.signal !== signal) {
+        if (batch) this.flush(key, batch);
+        batch = { url, channel: message.channel, signal, items: [], timer: undefined };
+        this.batches.set(key, batch);
+        const open = batch;
+        open.timer = setTimeout(() => this.flush(key, open), this.options.batchWindowMs);
+      }
+      batch.items.push({
+        message,
+        event,
+        delivery,
+        done: (error) => (error === undefined ? resolve() : reject(error as Error)),
+      });
+      if (batch.items.length >= MAX_BATCH) this.flush(key, batch);
+    });
+  }
+
+  private flush(key: string, batch: Batch): void {
+    clearTimeout(batch.timer);
+    if (this.batches.get(key) === batch) this.batches.delete(key);
+    const finished = this.post(batch.url, batch.channel, batch.items, batch.signal).then(
+      () => batch.items.forEach((item) => item.done()),
+      (error: unknown) => batch.items.forEach((item) => item.done(error ?? new Error('cancelled'))),
+    );
+    this.running.add(finished);
+    void finished.finally(() => this.running.delete(finished));
+  }
+
+  /**
+   * POSTs statuses as one webhook (the same bytes and signature on every retry, as Meta's retries
+   * do), retrying with backoff; throws only when cancelled.
+   */
+  private async post(
+    url: string,
+    channel: DeliveryChannel,
+    items: readonly Pending[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const { retry } = this.options;
-    // Built once: every retry carries the same bytes and signature, as Meta's retries do.
-    const raw = JSON.stringify(this.payload(message, event));
-    const signature = signWebhookBody(raw, this.options.appSecrets[message.channel]);
+    const raw = JSON.stringify(this.combined(channel, items));
+    const signature = signWebhookBody(raw, this.options.appSecrets[channel]);
+    const update = (change: Partial<FakeCallbackDelivery>) => {
+      for (const item of items) Object.assign(item.delivery, change);
+    };
     for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
       signal.throwIfAborted();
-      delivery.attempts = attempt;
+      update({ attempts: attempt });
       try {
         const response = await fetch(url, {
           method: 'POST',
@@ -184,26 +256,46 @@ export class CallbackDispatcher {
         });
         // Drain the body so the connection can be reused; its content does not matter.
         await response.arrayBuffer().catch(() => undefined);
-        delivery.lastStatus = response.status;
+        update({ lastStatus: response.status });
         if (response.ok) {
-          delivery.outcome = 'delivered';
-          delivery.lastError = undefined;
-          this.report(delivery);
+          update({ outcome: 'delivered', lastError: undefined });
+          for (const item of items) this.report(item.delivery);
           return;
         }
-        delivery.lastError = `HTTP ${response.status}`;
+        update({ lastError: `HTTP ${response.status}` });
       } catch (error) {
         signal.throwIfAborted();
-        delivery.lastStatus = undefined;
-        delivery.lastError = describe(error);
+        update({ lastStatus: undefined, lastError: describe(error) });
       }
       if (attempt < retry.attempts) {
         const backoffMs = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (attempt - 1));
         await sleep(backoffMs, undefined, { signal });
       }
     }
-    delivery.outcome = 'gave-up';
-    this.report(delivery);
+    update({ outcome: 'gave-up' });
+    for (const item of items) this.report(item.delivery);
+  }
+
+  /** One webhook body for statuses of one channel: their entries' updates, in order. */
+  private combined(
+    channel: DeliveryChannel,
+    items: readonly Pending[],
+  ): WhatsAppStatusWebhook | InstagramWebhook {
+    const [first, ...rest] = items.map((item) => this.payload(item.message, item.event));
+    if (rest.length === 0) return first!;
+    if (channel === 'instagram') {
+      const body = first as InstagramWebhook;
+      for (const more of rest as InstagramWebhook[])
+        body.entry[0]!.messaging.push(...more.entry[0]!.messaging);
+      return body;
+    }
+    const body = first as WhatsAppStatusWebhook;
+    const value = body.entry[0]!.changes[0]!.value;
+    const statuses = (value.statuses ??= []);
+    for (const more of rest as WhatsAppStatusWebhook[]) {
+      statuses.push(...(more.entry[0]!.changes[0]!.value.statuses ?? []));
+    }
+    return body;
   }
 
   private report(delivery: FakeCallbackDelivery): void {

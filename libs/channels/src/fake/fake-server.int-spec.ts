@@ -150,6 +150,65 @@ test('with read receipts off, only sent and delivered are sent', async () => {
   }
 });
 
+test('with a batch window, statuses falling due together arrive in one signed webhook, in order, each once', async () => {
+  const batching = await FakeChannelServer.start({
+    appSecret: SECRET,
+    appSecrets: { instagram: IG_SECRET },
+    webhookUrls: { whatsapp: receiver.url('/hooks/whatsapp'), instagram: receiver.url('/hooks/instagram') },
+    callbackDelaysMs: { sent: 5, delivered: 60, read: 120 },
+    callbackBatchWindowMs: 30,
+    sendReadReceipts: false,
+  });
+  try {
+    receiver.answers = [500]; // the first batch is retried whole
+    const { whatsApp, instagram } = connectors(batching);
+    const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
+    const sent = await Promise.all([
+      whatsApp.sendText({ messageId: ids[0]!, to: '+15551234567', text: 'one' }),
+      whatsApp.sendText({ messageId: ids[1]!, to: '+15551234567', text: 'two' }),
+      instagram.sendText({ messageId: ids[0]!, to: '1234567890', text: 'three' }),
+    ]);
+    await batching.callbacksSettled();
+    const whatsAppHooks = receiver.received.filter((w) => w.path.endsWith('/whatsapp'));
+    // sent ×2 (one batch, posted twice: 500 then 200), delivered ×2 (one batch).
+    assert.equal(whatsAppHooks.length, 3, 'two batches, the first one retried');
+    assert.deepEqual(whatsAppHooks[0]!.raw, whatsAppHooks[1]!.raw, 'a retry carries the same bytes');
+    const events = eventsOf(whatsAppHooks.slice(1));
+    assert.deepEqual(
+      events.map((e) => [e.messageId, e.status]),
+      [
+        [ids[0], 'SENT'],
+        [ids[1], 'SENT'],
+        [ids[0], 'DELIVERED'],
+        [ids[1], 'DELIVERED'],
+      ],
+    );
+    assert.deepEqual(
+      events.map((e) => e.channelMessageId),
+      [
+        sent[0]!.channelMessageId,
+        sent[1]!.channelMessageId,
+        sent[0]!.channelMessageId,
+        sent[1]!.channelMessageId,
+      ],
+    );
+    const igEvents = eventsOf(receiver.received.filter((w) => w.path.endsWith('/instagram')));
+    assert.deepEqual(
+      igEvents.map((e) => [e.channelMessageId, e.status]),
+      [[sent[2]!.channelMessageId, 'DELIVERED']],
+    );
+    const records = batching.callbacks;
+    assert.equal(records.length, 5);
+    assert.ok(records.every((r) => r.outcome === 'delivered'));
+    assert.deepEqual(
+      records.filter((r) => r.event === 'sent').map((r) => r.attempts),
+      [2, 2],
+    );
+  } finally {
+    await batching.stop();
+  }
+});
+
 test('when the receiver is down, webhooks are given up after the retries and the fake keeps serving', async () => {
   const down = new WebhookReceiver();
   await down.start();

@@ -68,6 +68,11 @@ export interface FakeChannelServerOptions {
   callbackRetry?: Partial<CallbackRetryOptions>;
   /** Send `read` webhooks after `delivered`. @defaultValue true */
   sendReadReceipts?: boolean;
+  /**
+   * Statuses falling due within this many ms go to a URL in one webhook, as Meta batches them
+   * (up to 1,000 per POST). @defaultValue 0 (each status on its own)
+   */
+  callbackBatchWindowMs?: number;
   /** Told about every call once it is answered (the fake-channels tool logs these). */
   onCall?: (call: FakeChannelCall) => void;
   /** Told about every webhook once delivered, given up or cancelled. */
@@ -121,6 +126,7 @@ export class FakeChannelServer {
       delaysMs: { ...DEFAULT_CALLBACK_DELAYS_MS, ...options.callbackDelaysMs },
       retry: { ...DEFAULT_CALLBACK_RETRY, ...options.callbackRetry },
       sendRead: options.sendReadReceipts ?? true,
+      batchWindowMs: options.callbackBatchWindowMs ?? 0,
       onDelivery: options.onCallback,
     });
     this.server = createServer((req, res) => {
