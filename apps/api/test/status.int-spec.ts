@@ -203,6 +203,78 @@ describe('api status consumer and live events', () => {
     }
   });
 
+  test('a run of updates fetched together is applied in order as one statement: same outcome as one by one', async () => {
+    const conversationId = await createConversation(api, alice, 'all', ['bob']);
+    const first = await sendMessage(conversationId);
+    const second = await sendMessage(conversationId);
+    const live = await subscribe(`ws://127.0.0.1:${api.port}/v1/conversations/${conversationId}/events`, {
+      authorization: `Bearer ${alice}`,
+    });
+    try {
+      const update = (
+        messageId: string,
+        channel: DeliveryChannel,
+        status: StatusUpdateKind,
+        extra: Partial<MessageStatusUpdate> = {},
+      ) => ({
+        key: conversationId,
+        eventId: randomUUID(),
+        value: {
+          messageId,
+          conversationId,
+          channel,
+          status,
+          occurredAt: new Date().toISOString(),
+          source: 'webhook' as const,
+          ...extra,
+        },
+      });
+      // One produce request: the records land together and are fetched together.
+      await producer.send(topic, [
+        update(first, 'whatsapp', 'SENT', { channelMessageId: 'wamid.b1' }),
+        update(second, 'whatsapp', 'SENT', { channelMessageId: 'wamid.b2' }),
+        update(first, 'whatsapp', 'DELIVERED'),
+        update(first, 'whatsapp', 'SENT'), // stale
+        update(randomUUID(), 'whatsapp', 'SENT'), // unknown
+        update(second, 'instagram', 'FAILED', { reason: 'USER_BLOCKED' }),
+        update(first, 'instagram', 'READ', { channelMessageId: 'mid.b1' }),
+      ]);
+      await waitFor(
+        'the last update applied',
+        async () => (await delivery(first, 'instagram')).status === 'READ',
+      );
+      assert.deepEqual(await delivery(first, 'whatsapp'), {
+        status: 'DELIVERED',
+        reason: null,
+        channel_message_id: 'wamid.b1',
+        message_status: 'DELIVERED',
+      });
+      const failed = await delivery(second, 'instagram');
+      assert.equal(failed.status, 'FAILED');
+      assert.equal(failed.reason, 'USER_BLOCKED');
+      assert.equal(failed.message_status, 'SENT', 'whatsapp SENT, instagram FAILED → SENT');
+      await waitFor('five live events', () => live.events.length >= 5);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(
+        live.events.map((e) => [
+          e.messageId === first ? 'first' : 'second',
+          e.channel,
+          e.status,
+          e.messageStatus,
+        ]),
+        [
+          ['first', 'whatsapp', 'SENT', 'PENDING'],
+          ['second', 'whatsapp', 'SENT', 'PENDING'],
+          ['first', 'whatsapp', 'DELIVERED', 'PENDING'],
+          ['second', 'instagram', 'FAILED', 'SENT'],
+          ['first', 'instagram', 'READ', 'DELIVERED'],
+        ],
+      );
+    } finally {
+      live.close();
+    }
+  });
+
   test('FAILED is final and carries its reason; the message fails when every channel failed', async () => {
     const conversationId = await createConversation(api, alice, 'whatsapp');
     const messageId = await sendMessage(conversationId);
@@ -237,6 +309,8 @@ describe('api status consumer and live events', () => {
   test('a status for an unknown message is ignored and counted; the next one flows', async () => {
     const conversationId = await createConversation(api, alice, 'whatsapp');
     const messageId = await sendMessage(conversationId);
+    const unknownBefore =
+      (await api.process.metric('chat_status_updates_total', { outcome: 'unknown_message' })) ?? 0;
     await publish(conversationId, randomUUID(), 'whatsapp', 'SENT');
     await publish(conversationId, messageId, 'instagram', 'SENT'); // a channel this message does not use
     await publish(conversationId, messageId, 'whatsapp', 'SENT');
@@ -244,7 +318,10 @@ describe('api status consumer and live events', () => {
       'known message applied',
       async () => (await delivery(messageId, 'whatsapp')).status === 'SENT',
     );
-    assert.equal(await api.process.metric('chat_status_updates_total', { outcome: 'unknown_message' }), 2);
+    assert.equal(
+      await api.process.metric('chat_status_updates_total', { outcome: 'unknown_message' }),
+      unknownBefore + 2,
+    );
     const [{ n }] = await db.dataSource.query(
       `SELECT count(*)::int AS n FROM message_deliveries WHERE message_id = $1`,
       [messageId],

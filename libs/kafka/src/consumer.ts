@@ -23,15 +23,42 @@ export interface MessageContext {
 
 export type MessageHandler<T> = (value: T, context: MessageContext) => Promise<void>;
 
-export interface Subscription<T> {
+/** One message of a batch: its validated value and its context. */
+export interface BatchItem<T> {
+  value: T;
+  context: MessageContext;
+}
+
+/**
+ * Handles consecutive first deliveries of one partition at once. Resolving means every item was
+ * handled. Throwing makes the runtime hand each item to the subscription's `handler`, in order,
+ * so every message still gets its own outcome (retry, DLQ); the batch handler must therefore do
+ * what those calls would do, all or nothing, or be safe to follow by them (idempotent).
+ */
+export type BatchHandler<T> = (items: ReadonlyArray<BatchItem<T>>) => Promise<void>;
+
+export interface SubscribeOptions<T> {
+  /** Handles runs of messages in one go (one database statement instead of one per message). */
+  batch?: BatchHandler<T>;
+  /** Largest run given to `batch`. @defaultValue 100 */
+  maxBatchSize?: number;
+}
+
+export interface Subscription<T> extends SubscribeOptions<T> {
   contract: TopicContract<T>;
   handler: MessageHandler<T>;
 }
 
 /** Typed helper so each subscription keeps its own payload type inside a mixed list. */
-export function subscribe<T>(contract: TopicContract<T>, handler: MessageHandler<T>): Subscription<unknown> {
-  return { contract, handler } as Subscription<unknown>;
+export function subscribe<T>(
+  contract: TopicContract<T>,
+  handler: MessageHandler<T>,
+  options: SubscribeOptions<T> = {},
+): Subscription<unknown> {
+  return { contract, handler, ...options } as Subscription<unknown>;
 }
+
+const DEFAULT_MAX_BATCH_SIZE = 100;
 
 export interface FleetConsumerOptions {
   /** Consumer group; its retry companion is `${groupId}.retry`. */
@@ -196,31 +223,144 @@ export class FleetConsumer {
   }
 
   private async handleBatch(payload: EachBatchPayload, retryMode: boolean): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    const group = retryMode ? `${this.options.groupId}.retry` : this.options.groupId;
-    for (const message of batch.messages) {
+    const { batch, isRunning, isStale } = payload;
+    const subscription = retryMode ? undefined : this.byTopic.get(batch.topic);
+    const messages = batch.messages;
+    let i = 0;
+    while (i < messages.length) {
       if (!isRunning() || isStale() || this.stopping || this.fatal) break;
-      const outcome = await this.handleMessage(batch.topic, batch.partition, message, retryMode, payload);
-      if (outcome === 'stop') break;
-      resolveOffset(message.offset);
-      this.metrics.lag.set(
-        { topic: batch.topic, group, partition: String(batch.partition) },
-        Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
-      );
-      if (this.stopping) {
-        // Commit now rather than at the next interval: the process is about to go away.
-        await commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: String(Number(message.offset) + 1) }],
-            },
-          ],
-        });
-        break;
+      // A run of first deliveries for a batch handler: one call for all of them.
+      const run = subscription?.batch ? this.decodedRun(subscription, batch.partition, messages, i) : [];
+      if (run.length > 1 && (await this.handleRun(subscription!, run, payload))) {
+        for (const item of run) this.settled(payload, retryMode, item.message);
+        i += run.length;
+        if (await this.afterSettled(payload, messages[i - 1]!)) break;
+        continue;
       }
-      await commitOffsetsIfNecessary();
-      await heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+      // One message at a time (also each item of a run whose batch handler failed).
+      const end = Math.max(i + 1, i + run.length);
+      for (; i < end; i++) {
+        if (!isRunning() || isStale() || this.stopping || this.fatal) return;
+        const message = messages[i]!;
+        const outcome = await this.handleMessage(batch.topic, batch.partition, message, retryMode, payload);
+        if (outcome === 'stop') return;
+        this.settled(payload, retryMode, message);
+        if (await this.afterSettled(payload, message)) return;
+      }
+    }
+  }
+
+  /** Marks a handled message's offset and the partition's lag. */
+  private settled(payload: EachBatchPayload, retryMode: boolean, message: KafkaMessage): void {
+    const { batch } = payload;
+    payload.resolveOffset(message.offset);
+    this.metrics.lag.set(
+      {
+        topic: batch.topic,
+        group: retryMode ? `${this.options.groupId}.retry` : this.options.groupId,
+        partition: String(batch.partition),
+      },
+      Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
+    );
+  }
+
+  /** Commits (at once when stopping) and heartbeats after `last` was handled; true: stop here. */
+  private async afterSettled(payload: EachBatchPayload, last: KafkaMessage): Promise<boolean> {
+    const { batch } = payload;
+    if (this.stopping) {
+      // Commit now rather than at the next interval: the process is about to go away.
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: String(Number(last.offset) + 1) }],
+          },
+        ],
+      });
+      return true;
+    }
+    await payload.commitOffsetsIfNecessary();
+    await payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+    return false;
+  }
+
+  /** Consecutive messages from `start` whose values validate, up to the subscription's batch size. */
+  private decodedRun(
+    subscription: Subscription<unknown>,
+    partition: number,
+    messages: readonly KafkaMessage[],
+    start: number,
+  ): Array<BatchItem<unknown> & { message: KafkaMessage }> {
+    const max = subscription.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    const run: Array<BatchItem<unknown> & { message: KafkaMessage }> = [];
+    for (let i = start; i < messages.length && run.length < max; i++) {
+      const message = messages[i]!;
+      const decoded = decode(subscription.contract, message.value);
+      if (!decoded.ok) break; // handled alone: to the DLQ
+      const headers = stringHeaders(message.headers);
+      run.push({
+        message,
+        value: decoded.value,
+        context: {
+          topic: subscription.contract.name,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          headers,
+          eventId: headers[FleetHeaders.eventId],
+          attempt: 1,
+        },
+      });
+    }
+    return run;
+  }
+
+  /**
+   * Runs a subscription's batch handler on `run`, each message with its own consumer span (a child
+   * of its producer's). true: every message was handled; false: the handler threw, and the caller
+   * hands the messages to the per-message handler one by one.
+   */
+  private async handleRun(
+    subscription: Subscription<unknown>,
+    run: ReadonlyArray<BatchItem<unknown> & { message: KafkaMessage }>,
+    payload: EachBatchPayload,
+  ): Promise<boolean> {
+    const labels = { topic: subscription.contract.name, group: this.options.groupId };
+    const stopTimer = this.metrics.handlerDuration.startTimer(labels);
+    const pacemaker = setInterval(() => {
+      payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+    }, this.heartbeatIntervalMs);
+    // Nested so that every message's span stays open until the batch is done.
+    const within = async (index: number): Promise<void> => {
+      if (index === run.length) return subscription.batch!(run);
+      const { message, context } = run[index]!;
+      return withConsumerSpan(
+        subscription.contract.name,
+        message.headers ?? {},
+        {
+          'messaging.consumer.group.name': this.options.groupId,
+          'messaging.kafka.message.offset': context.offset,
+          'messaging.destination.partition.id': String(context.partition),
+          'messaging.fleet.attempt': 1,
+          'messaging.batch.message_count': run.length,
+        },
+        () => within(index + 1),
+      );
+    };
+    try {
+      await within(0);
+      this.metrics.consumed.inc(labels, run.length);
+      this.metrics.processed.inc(labels, run.length);
+      return true;
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, topic: labels.topic, messages: run.length },
+        'batch handler failed; handling its messages one by one',
+      );
+      return false;
+    } finally {
+      clearInterval(pacemaker);
+      stopTimer();
     }
   }
 

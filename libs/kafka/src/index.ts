@@ -15,7 +15,10 @@ export {
   subscribe,
   type FleetConsumerOptions,
   type MessageContext,
+  type BatchHandler,
+  type BatchItem,
   type MessageHandler,
+  type SubscribeOptions,
   type Subscription,
 } from './consumer';
 export { DEFAULT_RETRY_POLICY, backoffMs, type RetryPolicy } from './backoff';

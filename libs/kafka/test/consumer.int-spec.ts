@@ -130,6 +130,116 @@ describe('kafka runtime against a real broker', () => {
     }
   });
 
+  test('a batch subscription gets runs of valid messages in order; a poison message in between goes to the DLQ alone', async () => {
+    const h = await harness('batch');
+    const runs: Array<Array<{ n: number; offset: string }>> = [];
+    const single: number[] = [];
+    const consumer = new FleetConsumer(h.kafka, {
+      groupId: uniqueGroupId('b'),
+      producer: h.producer,
+      registry: h.registry,
+      logger: h.logger,
+      subscriptions: [
+        subscribe(h.topic, async (value: Item) => void single.push(value.n), {
+          maxBatchSize: 50,
+          batch: async (items: ReadonlyArray<{ value: Item; context: MessageContext }>) => {
+            runs.push(items.map((item) => ({ n: item.value.n, offset: item.context.offset })));
+          },
+        }),
+      ],
+      onFatalError: (error) => assert.fail(`unexpected fatal error: ${String(error)}`),
+    });
+    try {
+      const record = (n: number) => ({ key: 'k', value: JSON.stringify({ id: `i${n}`, n }), headers: {} });
+      // Written before the start: the first fetch holds them all.
+      await h.producer.sendRaw(h.topic.name, [
+        ...Array.from({ length: 120 }, (_, n) => record(n)),
+        { key: 'k', value: '{poison', headers: {} },
+        ...Array.from({ length: 30 }, (_, n) => record(120 + n)),
+      ]);
+      await consumer.start();
+      const handled = () => runs.flat().length + single.length;
+      await waitFor('150 valid messages handled', () => handled() === 150);
+      const order = [...runs.flat().map((r) => r.n), ...single].sort((a, b) => a - b);
+      assert.deepEqual(
+        order,
+        Array.from({ length: 150 }, (_, n) => n),
+        'each once',
+      );
+      assert.ok(
+        runs.every((run) => run.length > 1 && run.length <= 50),
+        `runs: ${runs.map((r) => r.length)}`,
+      );
+      assert.ok(runs.flat().length >= 100, 'most went through the batch handler');
+      for (const run of runs) {
+        assert.deepEqual(
+          run.map((r) => r.n),
+          [...run.map((r) => r.n)].sort((a, b) => a - b),
+          'in offset order within a run',
+        );
+      }
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1 });
+      assert.equal(dlq[0]!.value?.toString(), '{poison');
+      assert.equal(dlq[0]!.headers[FleetHeaders.originalOffset], '120');
+      assert.equal(await metricValue(h.registry, 'kafka_messages_processed_total'), 150);
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('when the batch handler throws, each message of the run gets its own outcome from the handler', async () => {
+    const h = await harness('batch-fallback');
+    let batchCalls = 0;
+    const handled: number[] = [];
+    const attempts = new Map<number, number[]>();
+    const consumer = new FleetConsumer(h.kafka, {
+      groupId: uniqueGroupId('bf'),
+      producer: h.producer,
+      registry: h.registry,
+      logger: h.logger,
+      retry: { maxAttempts: 2, initialBackoffMs: 200, backoffMultiplier: 2 },
+      subscriptions: [
+        subscribe(
+          h.topic,
+          async (value: Item, ctx: MessageContext) => {
+            attempts.set(value.n, [...(attempts.get(value.n) ?? []), ctx.attempt]);
+            if (value.n === 3) throw new NonRetriableError('three is refused');
+            if (value.n === 5 && ctx.attempt === 1) throw new RetriableError('five, later');
+            handled.push(value.n);
+          },
+          {
+            batch: async () => {
+              batchCalls += 1;
+              throw new RetriableError('the whole batch failed');
+            },
+          },
+        ),
+      ],
+      onFatalError: (error) => assert.fail(`unexpected fatal error: ${String(error)}`),
+    });
+    try {
+      await h.producer.send(
+        h.topic,
+        Array.from({ length: 8 }, (_, n) => ({ key: 'k', value: { id: `i${n}`, n } })),
+      );
+      await consumer.start();
+      await waitFor('seven handled', () => handled.length === 7);
+      assert.ok(batchCalls >= 1);
+      assert.deepEqual(
+        [...handled].sort((a, b) => a - b),
+        [0, 1, 2, 4, 5, 6, 7],
+      );
+      assert.deepEqual(attempts.get(5), [1, 2], 'retried through the retry topic');
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1 });
+      assert.equal(dlq[0]!.headers[FleetHeaders.dlqReason], 'NON_RETRIABLE');
+      assert.equal(JSON.parse(dlq[0]!.value!.toString()).n, 3);
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
   test('(c) a handler failing retriably twice then succeeding → processed once, nothing in the DLQ', async () => {
     const h = await harness('flaky');
     let calls = 0;

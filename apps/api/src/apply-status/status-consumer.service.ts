@@ -58,7 +58,12 @@ export class StatusConsumer implements OnApplicationBootstrap, BeforeApplication
         if (!this.kafka.producer.isConnected) await this.kafka.producer.connect();
         const consumer = new FleetConsumer(this.kafka.kafka, {
           groupId: groupInNamespace(this.config.CHAT_STATUS_GROUP, this.config.KAFKA_TOPIC_NAMESPACE),
-          subscriptions: [subscribe(topic, async (update) => void (await this.applyStatus.run(update)))],
+          subscriptions: [
+            subscribe(topic, async (update) => void (await this.applyStatus.run(update)), {
+              // A fetched run in one statement; if it fails, update by update (their own retries).
+              batch: async (items) => void (await this.applyStatus.runBatch(items.map((item) => item.value))),
+            }),
+          ],
           producer: this.kafka.producer,
           registry: this.registry,
           logger: this.logger,

@@ -29,20 +29,33 @@ export class ConfirmDelivery {
   ) {}
 
   async handle(update: MessageStatusUpdate): Promise<ConfirmationOutcome> {
-    const outcome = await this.apply(update);
-    this.metrics.confirmations.inc({ channel: update.channel, outcome });
-    return outcome;
+    const [outcome] = await this.handleBatch([update]);
+    return outcome!;
+  }
+
+  /** {@link ConfirmDelivery.handle} for each update, with one Redis round trip for all of them. */
+  async handleBatch(updates: readonly MessageStatusUpdate[]): Promise<ConfirmationOutcome[]> {
+    const candidates = updates.filter(isConfirmation);
+    // A key in the cache is only ever written after the database committed the final state.
+    const final = await this.cache.finishedMany(candidates);
+    const known = new Set(candidates.filter((_, i) => final[i]));
+    const outcomes: ConfirmationOutcome[] = [];
+    for (const update of updates) {
+      const outcome = !isConfirmation(update)
+        ? 'ignored'
+        : known.has(update)
+          ? 'final'
+          : await this.apply(update);
+      this.metrics.confirmations.inc({ channel: update.channel, outcome });
+      outcomes.push(outcome);
+    }
+    return outcomes;
   }
 
   private async apply(update: MessageStatusUpdate): Promise<ConfirmationOutcome> {
-    if (update.source !== 'webhook' || !ACCEPTED.has(update.status) || !update.channelMessageId) {
-      return 'ignored';
-    }
-    // A key in the cache is only ever written after the database committed the final state.
-    if ((await this.cache.finished(update.messageId, [update.channel])).size > 0) return 'final';
     const recorded = await this.store.confirm(
       { messageId: update.messageId, channel: update.channel },
-      update.channelMessageId,
+      update.channelMessageId!,
     );
     if (!recorded) return 'final';
     this.logger.info(
@@ -56,4 +69,9 @@ export class ConfirmDelivery {
     );
     return 'recorded';
   }
+}
+
+/** A channel webhook saying the channel has the message, naming it by the channel's id. */
+function isConfirmation(update: MessageStatusUpdate): boolean {
+  return update.source === 'webhook' && ACCEPTED.has(update.status) && Boolean(update.channelMessageId);
 }

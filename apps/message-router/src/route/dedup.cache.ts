@@ -24,16 +24,29 @@ export class DedupCache {
 
   /** The channels of `messageId` known to be final; empty when Redis cannot answer. */
   async finished(messageId: string, channels: readonly DeliveryChannel[]): Promise<Set<DeliveryChannel>> {
+    const done = await this.finishedMany(channels.map((channel) => ({ messageId, channel })));
+    return new Set(channels.filter((_, i) => done[i]));
+  }
+
+  /**
+   * Which of `deliveries` are known to be final, in one round trip; all false when Redis cannot
+   * answer (the database decides alone).
+   */
+  async finishedMany(
+    deliveries: ReadonlyArray<{ messageId: string; channel: DeliveryChannel }>,
+  ): Promise<boolean[]> {
+    if (deliveries.length === 0) return [];
     try {
-      const values = await this.redis.mget(channels.map((channel) => DedupCache.key(messageId, channel)));
-      const done = new Set(channels.filter((_, i) => values[i] === 'SENT' || values[i] === 'FAILED'));
-      this.metrics.dedupCache.inc({ result: 'hit' }, done.size);
-      this.metrics.dedupCache.inc({ result: 'miss' }, channels.length - done.size);
+      const values = await this.redis.mget(deliveries.map((d) => DedupCache.key(d.messageId, d.channel)));
+      const done = values.map((value) => value === 'SENT' || value === 'FAILED');
+      const hits = done.filter(Boolean).length;
+      this.metrics.dedupCache.inc({ result: 'hit' }, hits);
+      this.metrics.dedupCache.inc({ result: 'miss' }, deliveries.length - hits);
       return done;
     } catch (error) {
-      this.metrics.dedupCache.inc({ result: 'error' }, channels.length);
-      this.logger.warn({ err: error, messageId }, 'dedup cache unreachable; the database decides alone');
-      return new Set();
+      this.metrics.dedupCache.inc({ result: 'error' }, deliveries.length);
+      this.logger.warn({ err: error }, 'dedup cache unreachable; the database decides alone');
+      return deliveries.map(() => false);
     }
   }
 
