@@ -132,9 +132,52 @@ async function fleetLatency(
   for (;;) {
     const seen = receivedAt(fleet);
     if ([...sentAt.keys()].every((id) => seen.has(id))) {
+      await printHops(fleet, sentAt, seen);
       return [...sentAt].map(([id, at]) => seen.get(id)! - at);
     }
     await sleep(50);
+  }
+}
+
+/**
+ * Where the latency goes, hop by hop, from the rows' own timestamps (one machine, one clock):
+ * POST sent → accepted (api: HTTP, auth, the send transaction) → claimed by the poller
+ * (`published_at` is its transaction's start: NOTIFY, wake-up, claim) → claimed by a router (produce,
+ * the broker, the consumer's fetch, the dedup check) → at the channel (the claim's commit, the
+ * HTTP call).
+ */
+async function printHops(
+  fleet: ChatFleet,
+  sentAt: Map<string, number>,
+  seen: Map<string, number>,
+): Promise<void> {
+  const rows: Array<{ id: string; accepted: Date; claimed: Date; routed: Date }> =
+    await fleet.db.dataSource.query(
+      `SELECT m.id, m.created_at AS accepted, o.published_at AS claimed, r.call_started_at AS routed
+         FROM messages m
+         JOIN outbox_events o ON o.id = m.id
+         JOIN router_deliveries r ON r.message_id = m.id AND r.channel = 'whatsapp'
+        WHERE m.id = ANY($1::uuid[])`,
+      [[...sentAt.keys()]],
+    );
+  const hops: Record<string, number[]> = {
+    'POST → accepted (api)': [],
+    'accepted → poller claim': [],
+    'poller claim → router claim': [],
+    'router claim → channel': [],
+  };
+  for (const row of rows) {
+    const points = [
+      sentAt.get(row.id)!,
+      row.accepted.getTime(),
+      row.claimed.getTime(),
+      row.routed.getTime(),
+      seen.get(row.id)!,
+    ];
+    Object.values(hops).forEach((list, i) => list.push(points[i + 1]! - points[i]!));
+  }
+  for (const [hop, values] of Object.entries(hops)) {
+    console.log(`  ${hop.padEnd(30)} p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms`);
   }
 }
 

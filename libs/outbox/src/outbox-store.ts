@@ -118,7 +118,7 @@ export class OutboxStore {
     await session.prepare('outbox_claim', CLAIM_SQL, ['int', 'int', 'int']);
     // Integers checked by claimParameters, so inlining them is safe.
     const rows = await session.simple<Row>(
-      `BEGIN; ${GENERIC_PLAN} EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
+      `BEGIN; EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
     );
     return claimedEvents(rows);
   }
@@ -149,7 +149,7 @@ export class OutboxStore {
     await session.prepare('outbox_claim', CLAIM_SQL, ['int', 'int', 'int']);
     const mark = ids.length > 0 ? `${MARK_PUBLISHED_SQL.replace('$1', uuidArrayLiteral(ids))}; ` : '';
     const rows = await session.simple<Row>(
-      `${mark}COMMIT; BEGIN; ${GENERIC_PLAN} EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
+      `${mark}COMMIT; BEGIN; EXECUTE outbox_claim(${claimParameters(batchSize, scanLimit).join(', ')})`,
     );
     return claimedEvents(rows);
   }
@@ -321,14 +321,6 @@ export const CLAIM_SQL = `WITH oldest AS MATERIALIZED (
       AND (o.published_at IS NULL AND o.parked_at IS NULL) IS TRUE
     ORDER BY o.seq
     FOR UPDATE OF o SKIP LOCKED`;
-
-/**
- * The claim runs with its generic plan, planned once per connection: with the default
- * (plan_cache_mode auto) PostgreSQL kept re-planning it for every execution, which cost the
- * poller's server processes ~30 % more CPU in the chat benchmark (many small claims). The claim is
- * written to stay bounded by its batch under a generic plan (above; tested).
- */
-const GENERIC_PLAN = 'SET LOCAL plan_cache_mode = force_generic_plan;';
 
 const MARK_PUBLISHED_SQL = `UPDATE outbox_events
    SET published_at = now(), next_attempt_at = NULL, last_error = NULL
