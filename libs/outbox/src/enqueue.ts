@@ -107,6 +107,19 @@ export async function enqueue<T>(
   return id!;
 }
 
+/** The columns a prepared row fills, in the order of {@link outboxRowValues}. */
+export const OUTBOX_ROW_COLUMNS = 'id, aggregate_type, aggregate_key, event_type, topic, payload, headers';
+
+/**
+ * A prepared row's values in the order of {@link OUTBOX_ROW_COLUMNS}, as query parameters for a
+ * caller that writes the row inside a statement of its own.
+ */
+export function outboxRowValues(
+  row: PreparedOutboxRow,
+): [string, string, string, string, string, string, string] {
+  return [row.id, row.aggregateType, row.aggregateKey, row.eventType, row.topic, row.payload, row.headers];
+}
+
 /**
  * Writes prepared rows in one statement (one round trip however many). A single statement is
  * atomic on its own: outside a transaction the rows are written all or none.
@@ -120,21 +133,15 @@ export async function enqueueAll(
   rows: readonly PreparedOutboxRow[],
 ): Promise<string[]> {
   if (rows.length === 0) return [];
+  const values = rows.map(outboxRowValues);
   await manager.query(
-    `INSERT INTO outbox_events (id, aggregate_type, aggregate_key, event_type, topic, payload, headers)
-     SELECT id, aggregate_type, aggregate_key, event_type, topic, payload, headers
+    `INSERT INTO outbox_events (${OUTBOX_ROW_COLUMNS})
+     SELECT ${OUTBOX_ROW_COLUMNS}
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])
-            WITH ORDINALITY AS r(id, aggregate_type, aggregate_key, event_type, topic, payload, headers, n)
+            WITH ORDINALITY AS r(${OUTBOX_ROW_COLUMNS}, n)
       ORDER BY n`,
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.aggregateType),
-      rows.map((r) => r.aggregateKey),
-      rows.map((r) => r.eventType),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.payload),
-      rows.map((r) => r.headers),
-    ],
+    // One array per column.
+    values[0]!.map((_, column) => values.map((row) => row[column])),
   );
   return rows.map((r) => r.id);
 }

@@ -1,6 +1,8 @@
 export {
   enqueue,
   enqueueAll,
+  OUTBOX_ROW_COLUMNS,
+  outboxRowValues,
   prepareOutboxRow,
   type OutboxEventInput,
   type PreparedOutboxRow,

@@ -10,7 +10,7 @@ import {
   type MessageStatus,
 } from '@fleet/contracts';
 import { sqlOf, type DataSource, type EntityManager } from '@fleet/db';
-import { prepareOutboxRow } from '@fleet/outbox';
+import { outboxRowValues, prepareOutboxRow } from '@fleet/outbox';
 import { SERVICE_CONFIG } from '@fleet/service-kit';
 import { API_METRICS, DATA_SOURCE } from '../app.tokens';
 import { ConversationCache } from '../chat/conversation-cache';
@@ -103,13 +103,7 @@ export class SendMessage {
           messageId,
           createdAt,
           channels,
-          event.id,
-          event.aggregateType,
-          event.aggregateKey,
-          event.eventType,
-          event.topic,
-          event.payload,
-          event.headers,
+          ...outboxRowValues(event),
         ],
       );
       return row!;

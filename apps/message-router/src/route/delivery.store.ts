@@ -1,6 +1,6 @@
 import { type DeliveryChannel, type MessageStatusUpdate, type TopicContract } from '@fleet/contracts';
 import { type DataSource, type Sql, sqlOf } from '@fleet/db';
-import { prepareOutboxRow } from '@fleet/outbox';
+import { OUTBOX_ROW_COLUMNS, outboxRowValues, prepareOutboxRow } from '@fleet/outbox';
 
 /** One delivery: a message on one channel (the table's primary key). */
 export interface DeliveryKey {
@@ -258,7 +258,7 @@ export class DeliveryStore {
           WHERE d.state = 'RETRYING'
              OR (d.state = 'SENDING' AND ($4 = 'SENT' OR d.lease_owner = $7 OR d.lease_expires_at <= now()))
          RETURNING d.attempts)
-       INSERT INTO outbox_events (id, aggregate_type, aggregate_key, event_type, topic, payload, headers)
+       INSERT INTO outbox_events (${OUTBOX_ROW_COLUMNS})
        SELECT $8, $9, $10, $11, $12, $13, $14 FROM finished
        RETURNING id`,
       [
@@ -269,13 +269,7 @@ export class DeliveryStore {
         outcome.state === 'SENT' ? outcome.channelMessageId : null,
         outcome.state === 'FAILED' ? outcome.reason : null,
         this.owner,
-        event.id,
-        event.aggregateType,
-        event.aggregateKey,
-        event.eventType,
-        event.topic,
-        event.payload,
-        event.headers,
+        ...outboxRowValues(event),
       ],
     );
     return row !== undefined;
