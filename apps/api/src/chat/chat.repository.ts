@@ -17,7 +17,15 @@ export async function conversationOf(
        FROM conversations WHERE id = $1 ${options.lock ? 'FOR UPDATE' : ''}`,
     [conversationId],
   );
-  const row = rows[0];
+  return asParticipant(rows[0], conversationId, userId);
+}
+
+/** `row` if it exists (else 404) and `userId` takes part in it (else 403). */
+export function asParticipant<T extends ConversationRow>(
+  row: T | undefined,
+  conversationId: string,
+  userId: string,
+): T {
   if (!row) throw notFound(`conversation ${conversationId} not found`);
   if (!row.participants.includes(userId)) throw forbidden('you are not a participant of this conversation');
   return row;

@@ -1,5 +1,5 @@
 import { type EntityManager } from '@fleet/db';
-import { forbidden, notFound } from '../http/api.errors';
+import { asParticipant, conversationOf } from './chat.repository';
 import { type ConversationRow } from './chat.views';
 
 /** Conversations kept; past this the oldest entry goes first. */
@@ -9,7 +9,7 @@ const DEFAULT_CAPACITY = 10_000;
  * The conversations the send path has looked up, by id. A conversation's channel, recipients and
  * participants never change after it is created (nothing updates them; only its message counter
  * moves, which this does not keep), so an entry never goes stale and every api replica may keep
- * its own. Only conversations that exist are kept.
+ * its own. Only conversations that exist are kept (looked up by a participant).
  */
 export class ConversationCache {
   private readonly entries = new Map<string, ConversationRow>();
@@ -25,18 +25,12 @@ export class ConversationCache {
     conversationId: string,
     userId: string,
   ): Promise<ConversationRow> {
-    let row = this.entries.get(conversationId);
-    if (!row) {
-      const rows: ConversationRow[] = await manager.query(
-        `SELECT id, channel, recipients, participants, created_by, created_at FROM conversations WHERE id = $1`,
-        [conversationId],
-      );
-      row = rows[0];
-      if (!row) throw notFound(`conversation ${conversationId} not found`);
-      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(conversationId, row);
-    }
-    if (!row.participants.includes(userId)) throw forbidden('you are not a participant of this conversation');
+    const kept = this.entries.get(conversationId);
+    if (kept) return asParticipant(kept, conversationId, userId);
+    // 404 and 403 as any other route; the counter moves with every message, so it is not kept.
+    const { message_count: _counter, ...row } = await conversationOf(manager, conversationId, userId);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(conversationId, row);
     return row;
   }
 }
