@@ -29,8 +29,8 @@ interface Target {
 
 /**
  * Turns a verified webhook's status events into `chat.message.status.1` events through the outbox
- * (one statement for the whole delivery, two round trips in all), so they reach the same `api-status` consumer as the
- * router's and are applied with the same forward-only rule. A WhatsApp event names our message in
+ * (one statement for the whole delivery, two round trips in all), so they reach the same
+ * `api-status` consumer as the router's and are applied with the same forward-only rule. A WhatsApp event names our message in
  * `biz_opaque_callback_data`; an Instagram event only by the channel's `mid`, which the router's
  * SENT stored on the delivery row. Events for messages we do not know are ignored (logged, counted):
  * answering an error would make Meta retry them for days.
@@ -49,11 +49,15 @@ export class ReceiveWebhook {
     if (events.length === 0) return result;
     const topic = inNamespace(chatMessageStatus, this.config.KAFKA_TOPIC_NAMESPACE);
     const manager = this.dataSource.manager;
-    const ours = events.filter((event) => event.channel === channel);
-    const targets = await findTargets(manager, channel, ours);
+    // Only events of the channel the webhook came from are looked up; the others stay unknown.
+    const targets = await findTargets(
+      manager,
+      channel,
+      events.filter((event) => event.channel === channel),
+    );
     const rows: PreparedOutboxRow[] = [];
     for (const event of events) {
-      const target = event.channel === channel ? targets.get(event) : undefined;
+      const target = targets.get(event);
       const update: MessageStatusUpdate | undefined = target && {
         messageId: target.messageId,
         conversationId: target.conversationId,
