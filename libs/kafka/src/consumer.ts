@@ -98,6 +98,24 @@ interface Delivery {
   firstFailureAt: string | undefined;
 }
 
+/** What a handler is told about `message`, at its original coordinates. */
+function contextOf(
+  contract: TopicContract<unknown>,
+  message: KafkaMessage,
+  headers: Record<string, string>,
+  at: { partition: number; offset: string; attempt: number },
+): MessageContext {
+  return {
+    topic: contract.name,
+    partition: at.partition,
+    offset: at.offset,
+    key: message.key?.toString() ?? null,
+    headers,
+    eventId: headers[FleetHeaders.eventId],
+    attempt: at.attempt,
+  };
+}
+
 /** Headers the runtime adds on `.retry` records; stripped before a record moves on to the DLQ. */
 const RETRY_HEADERS = new Set<string>([
   FleetHeaders.retryGroup,
@@ -301,15 +319,11 @@ export class FleetConsumer {
       run.push({
         message,
         value: decoded.value,
-        context: {
-          topic: subscription.contract.name,
+        context: contextOf(subscription.contract, message, headers, {
           partition,
           offset: message.offset,
-          key: message.key?.toString() ?? null,
-          headers,
-          eventId: headers[FleetHeaders.eventId],
           attempt: 1,
-        },
+        }),
       });
     }
     return run;
@@ -327,9 +341,7 @@ export class FleetConsumer {
   ): Promise<boolean> {
     const labels = { topic: subscription.contract.name, group: this.options.groupId };
     const stopTimer = this.metrics.handlerDuration.startTimer(labels);
-    const pacemaker = setInterval(() => {
-      payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
-    }, this.heartbeatIntervalMs);
+    const pacemaker = this.pacemaker(payload);
     // Nested so that every message's span stays open until the batch is done.
     const within = async (index: number): Promise<void> => {
       if (index === run.length) return subscription.batch!(run);
@@ -337,13 +349,7 @@ export class FleetConsumer {
       return withConsumerSpan(
         subscription.contract.name,
         message.headers ?? {},
-        {
-          'messaging.consumer.group.name': this.options.groupId,
-          'messaging.kafka.message.offset': context.offset,
-          'messaging.destination.partition.id': String(context.partition),
-          'messaging.fleet.attempt': 1,
-          'messaging.batch.message_count': run.length,
-        },
+        { ...this.spanAttributes(context), 'messaging.batch.message_count': run.length },
         () => within(index + 1),
       );
     };
@@ -362,6 +368,22 @@ export class FleetConsumer {
       clearInterval(pacemaker);
       stopTimer();
     }
+  }
+
+  /** Heartbeats while a handler runs (KafkaJS only sends them between messages); clear it after. */
+  private pacemaker(payload: EachBatchPayload): NodeJS.Timeout {
+    return setInterval(() => {
+      payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+    }, this.heartbeatIntervalMs);
+  }
+
+  private spanAttributes(context: MessageContext): Record<string, string | number> {
+    return {
+      'messaging.consumer.group.name': this.options.groupId,
+      'messaging.kafka.message.offset': context.offset,
+      'messaging.destination.partition.id': String(context.partition),
+      'messaging.fleet.attempt': context.attempt,
+    };
   }
 
   private async handleMessage(
@@ -384,15 +406,11 @@ export class FleetConsumer {
     }
     this.metrics.consumed.inc(labels);
 
-    const context: MessageContext = {
-      topic: contract.name,
+    const context = contextOf(contract, message, headers, {
       partition: delivery.originalPartition,
       offset: delivery.originalOffset,
-      key: message.key?.toString() ?? null,
-      headers,
-      eventId: headers[FleetHeaders.eventId],
       attempt: delivery.attempt,
-    };
+    });
 
     const decoded = decode(contract, message.value);
     if (!decoded.ok) {
@@ -403,17 +421,10 @@ export class FleetConsumer {
     return withConsumerSpan(
       contract.name,
       message.headers ?? {},
-      {
-        'messaging.consumer.group.name': this.options.groupId,
-        'messaging.kafka.message.offset': delivery.originalOffset,
-        'messaging.destination.partition.id': String(delivery.originalPartition),
-        'messaging.fleet.attempt': delivery.attempt,
-      },
+      this.spanAttributes(context),
       async (span) => {
         const stopTimer = this.metrics.handlerDuration.startTimer(labels);
-        const pacemaker = setInterval(() => {
-          payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
-        }, this.heartbeatIntervalMs);
+        const pacemaker = this.pacemaker(payload);
         try {
           await delivery.handler(decoded.value, context);
           this.metrics.processed.inc(labels);
