@@ -113,28 +113,29 @@ describe('api status consumer and live events', () => {
     return answer.body.id;
   };
 
-  const publish = (
+  /** A status record keyed by its conversation (`source: 'router'` unless `extra` says otherwise). */
+  const statusRecord = (
     conversationId: string,
     messageId: string,
     channel: DeliveryChannel,
     status: StatusUpdateKind,
     extra: Partial<MessageStatusUpdate> = {},
-  ) =>
-    producer.send(topic, [
-      {
-        key: conversationId,
-        eventId: randomUUID(),
-        value: {
-          messageId,
-          conversationId,
-          channel,
-          status,
-          occurredAt: new Date().toISOString(),
-          source: 'router',
-          ...extra,
-        },
-      },
-    ]);
+  ) => ({
+    key: conversationId,
+    eventId: randomUUID(),
+    value: {
+      messageId,
+      conversationId,
+      channel,
+      status,
+      occurredAt: new Date().toISOString(),
+      source: 'router' as const,
+      ...extra,
+    },
+  });
+
+  const publish = (...record: Parameters<typeof statusRecord>) =>
+    producer.send(topic, [statusRecord(...record)]);
 
   const delivery = async (messageId: string, channel: DeliveryChannel) => {
     const [row] = await db.dataSource.query(
@@ -216,19 +217,7 @@ describe('api status consumer and live events', () => {
         channel: DeliveryChannel,
         status: StatusUpdateKind,
         extra: Partial<MessageStatusUpdate> = {},
-      ) => ({
-        key: conversationId,
-        eventId: randomUUID(),
-        value: {
-          messageId,
-          conversationId,
-          channel,
-          status,
-          occurredAt: new Date().toISOString(),
-          source: 'webhook' as const,
-          ...extra,
-        },
-      });
+      ) => statusRecord(conversationId, messageId, channel, status, { source: 'webhook', ...extra });
       // One produce request: the records land together and are fetched together.
       await producer.send(topic, [
         update(first, 'whatsapp', 'SENT', { channelMessageId: 'wamid.b1' }),

@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dlqTopicOf, FleetHeaders } from '@fleet/contracts';
 import { startTracing, type TracingHandle } from '@fleet/observability';
-import { FleetConsumer, NonRetriableError, RetriableError, subscribe, type MessageContext } from '../src';
+import {
+  FleetConsumer,
+  NonRetriableError,
+  RetriableError,
+  subscribe,
+  type MessageContext,
+  type SubscribeOptions,
+} from '../src';
 import { collectMessages, uniqueGroupId, waitFor } from '../src/testing';
 import { harness, metricValue, type Harness, type Item } from './harness';
 
@@ -20,7 +27,12 @@ after(async () => {
   await tracing.shutdown();
 });
 
-function consumerFor(h: Harness, handler: (value: Item, ctx: MessageContext) => Promise<void>, extra = {}) {
+function consumerFor(
+  h: Harness,
+  handler: (value: Item, ctx: MessageContext) => Promise<void>,
+  extra = {},
+  subscribeOptions: SubscribeOptions<Item> = {},
+) {
   return new FleetConsumer(h.kafka, {
     groupId: uniqueGroupId('c'),
     producer: h.producer,
@@ -28,7 +40,7 @@ function consumerFor(h: Harness, handler: (value: Item, ctx: MessageContext) => 
     logger: h.logger,
     retry: { maxAttempts: 3, initialBackoffMs: 200, backoffMultiplier: 2 },
     heartbeatIntervalMs: 1_000,
-    subscriptions: [subscribe(h.topic, handler)],
+    subscriptions: [subscribe(h.topic, handler, subscribeOptions)],
     onFatalError: (error) => assert.fail(`unexpected fatal error: ${String(error)}`),
     ...extra,
   });
@@ -134,20 +146,11 @@ describe('kafka runtime against a real broker', () => {
     const h = await harness('batch');
     const runs: Array<Array<{ n: number; offset: string }>> = [];
     const single: number[] = [];
-    const consumer = new FleetConsumer(h.kafka, {
-      groupId: uniqueGroupId('b'),
-      producer: h.producer,
-      registry: h.registry,
-      logger: h.logger,
-      subscriptions: [
-        subscribe(h.topic, async (value: Item) => void single.push(value.n), {
-          maxBatchSize: 50,
-          batch: async (items: ReadonlyArray<{ value: Item; context: MessageContext }>) => {
-            runs.push(items.map((item) => ({ n: item.value.n, offset: item.context.offset })));
-          },
-        }),
-      ],
-      onFatalError: (error) => assert.fail(`unexpected fatal error: ${String(error)}`),
+    const consumer = consumerFor(h, async (value) => void single.push(value.n), undefined, {
+      maxBatchSize: 50,
+      batch: async (items) => {
+        runs.push(items.map((item) => ({ n: item.value.n, offset: item.context.offset })));
+      },
     });
     try {
       const record = (n: number) => ({ key: 'k', value: JSON.stringify({ id: `i${n}`, n }), headers: {} });
@@ -193,31 +196,22 @@ describe('kafka runtime against a real broker', () => {
     let batchCalls = 0;
     const handled: number[] = [];
     const attempts = new Map<number, number[]>();
-    const consumer = new FleetConsumer(h.kafka, {
-      groupId: uniqueGroupId('bf'),
-      producer: h.producer,
-      registry: h.registry,
-      logger: h.logger,
-      retry: { maxAttempts: 2, initialBackoffMs: 200, backoffMultiplier: 2 },
-      subscriptions: [
-        subscribe(
-          h.topic,
-          async (value: Item, ctx: MessageContext) => {
-            attempts.set(value.n, [...(attempts.get(value.n) ?? []), ctx.attempt]);
-            if (value.n === 3) throw new NonRetriableError('three is refused');
-            if (value.n === 5 && ctx.attempt === 1) throw new RetriableError('five, later');
-            handled.push(value.n);
-          },
-          {
-            batch: async () => {
-              batchCalls += 1;
-              throw new RetriableError('the whole batch failed');
-            },
-          },
-        ),
-      ],
-      onFatalError: (error) => assert.fail(`unexpected fatal error: ${String(error)}`),
-    });
+    const consumer = consumerFor(
+      h,
+      async (value, ctx) => {
+        attempts.set(value.n, [...(attempts.get(value.n) ?? []), ctx.attempt]);
+        if (value.n === 3) throw new NonRetriableError('three is refused');
+        if (value.n === 5 && ctx.attempt === 1) throw new RetriableError('five, later');
+        handled.push(value.n);
+      },
+      { retry: { maxAttempts: 2, initialBackoffMs: 200, backoffMultiplier: 2 } },
+      {
+        batch: async () => {
+          batchCalls += 1;
+          throw new RetriableError('the whole batch failed');
+        },
+      },
+    );
     try {
       await h.producer.send(
         h.topic,
