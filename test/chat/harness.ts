@@ -15,6 +15,7 @@ import { createKafkaClient, provisionTopics } from '@fleet/kafka';
 import { captureLogger, waitFor } from '@fleet/kafka/testing';
 import { AppProcess, buildAppBundle, freePort, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { request, type Dispatcher } from 'undici';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -211,8 +212,10 @@ export async function call<T = unknown>(
   token: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, {
-    method: init.method ?? 'GET',
+  // undici's `request`: the benchmark's load generator runs on the fleet's 2 cores, and `fetch`
+  // costs four times its CPU per call.
+  const response = await request(url, {
+    method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
     headers: {
       authorization: `Bearer ${token}`,
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -220,8 +223,8 @@ export async function call<T = unknown>(
     },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  const text = await response.body.text();
+  return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 /** A WhatsApp conversation the tests drive, and its owner's token. */

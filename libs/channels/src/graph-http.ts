@@ -1,4 +1,5 @@
 import { type DeliveryChannel } from '@fleet/contracts';
+import { request } from 'undici';
 import { ChannelError } from './errors';
 import { parseRetryAfter } from './retry-after';
 
@@ -77,10 +78,14 @@ export async function postGraph(endpoint: GraphEndpoint, body: unknown): Promise
   // One signal for the request and the body read: a channel that sends headers and then stalls
   // is as unavailable as one that never answers.
   const signal = AbortSignal.timeout(timeoutMs);
-  let response: Response;
+  let status: number;
+  let retryAfter: string | string[] | undefined;
   let text: string;
   try {
-    response = await fetch(url, {
+    // undici's `request`, not `fetch`: a quarter of the CPU per call (145 → 33 µs of client CPU
+    // on the benchmark machine), on a path that makes one call per message. It follows no
+    // redirects: a 3xx is answered like a 5xx, below.
+    const response = await request(url, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${endpoint.accessToken}`,
@@ -89,9 +94,10 @@ export async function postGraph(endpoint: GraphEndpoint, body: unknown): Promise
       },
       body: JSON.stringify(body),
       signal,
-      redirect: 'error',
     });
-    text = await response.text();
+    status = response.statusCode;
+    retryAfter = response.headers['retry-after'];
+    text = await response.body.text();
   } catch (error) {
     if (signal.aborted || (error instanceof Error && error.name === 'TimeoutError')) {
       throw new ChannelError('TIMEOUT', channel, `${channel}: no answer from ${url} within ${timeoutMs} ms`, {
@@ -108,7 +114,6 @@ export async function postGraph(endpoint: GraphEndpoint, body: unknown): Promise
     );
   }
 
-  const { status } = response;
   if (status >= 200 && status < 300) {
     try {
       return JSON.parse(text) as unknown;
@@ -123,7 +128,7 @@ export async function postGraph(endpoint: GraphEndpoint, body: unknown): Promise
   }
 
   const graph = graphErrorOf(text);
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfterMs = parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined);
   const message = `${channel}: HTTP ${status} from ${url}: ${describeGraphError(graph, text)}`;
   if (
     status === 429 ||
@@ -177,13 +182,15 @@ function describeGraphError(graph: GraphErrorInfo | undefined, text: string): st
 
 function describeCause(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  // undici wraps the socket error (ECONNREFUSED, ECONNRESET…) as `cause` of a bare "fetch failed".
+  // undici throws the socket's error (ECONNREFUSED, ECONNRESET…) or its own (UND_ERR_SOCKET…),
+  // each with a `code`; a wrapped one carries the socket's as `cause`.
+  const codeOf = (e: Error) => {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ` : '';
+  };
   const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${error.message} (${typeof code === 'string' ? `${code}: ` : ''}${cause.message})`;
-  }
-  return error.message;
+  if (cause instanceof Error) return `${codeOf(error)}${error.message} (${codeOf(cause)}${cause.message})`;
+  return `${codeOf(error)}${error.message}`;
 }
 
 function excerpt(text: string): string {

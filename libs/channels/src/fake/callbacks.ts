@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DeliveryChannel } from '@fleet/contracts';
+import { request } from 'undici';
 import { signWebhookBody, WEBHOOK_SIGNATURE_HEADER } from '../webhook-signature';
 import { type InstagramWebhook, type WhatsAppStatusWebhook } from '../webhook-payloads';
 import { type FakeCallbackDelivery, type FakeCallbackEvent } from './types';
@@ -244,7 +245,7 @@ export class CallbackDispatcher {
       signal.throwIfAborted();
       update({ attempts: attempt });
       try {
-        const response = await fetch(url, {
+        const response = await request(url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -255,14 +256,14 @@ export class CallbackDispatcher {
           signal: AbortSignal.any([signal, AbortSignal.timeout(retry.requestTimeoutMs)]),
         });
         // Drain the body so the connection can be reused; its content does not matter.
-        await response.arrayBuffer().catch(() => undefined);
-        update({ lastStatus: response.status });
-        if (response.ok) {
+        await response.body.dump().catch(() => undefined);
+        update({ lastStatus: response.statusCode });
+        if (response.statusCode >= 200 && response.statusCode < 300) {
           update({ outcome: 'delivered', lastError: undefined });
           for (const item of items) this.report(item.delivery);
           return;
         }
-        update({ lastError: `HTTP ${response.status}` });
+        update({ lastError: `HTTP ${response.statusCode}` });
       } catch (error) {
         signal.throwIfAborted();
         update({ lastStatus: undefined, lastError: describe(error) });
