@@ -93,15 +93,16 @@ describe('api channel status webhooks', () => {
   };
 
   const deliver = (channel: string, raw: string, signature: string | undefined) =>
-    call<{ received: number; enqueued: number; ignored: number; error: { code: string } }>(
-      api,
-      'POST',
-      `/v1/webhooks/${channel}`,
-      {
-        body: raw,
-        headers: signature === undefined ? {} : { 'x-hub-signature-256': signature },
-      },
-    );
+    call<{
+      received: number;
+      enqueued: number;
+      ignored: number;
+      skipped: number;
+      error: { code: string };
+    }>(api, 'POST', `/v1/webhooks/${channel}`, {
+      body: raw,
+      headers: signature === undefined ? {} : { 'x-hub-signature-256': signature },
+    });
 
   const statusRows = (): Promise<Array<{ aggregate_key: string; payload: unknown }>> =>
     db.dataSource.query(
@@ -134,7 +135,7 @@ describe('api channel status webhooks', () => {
     const raw = JSON.stringify(whatsAppBody(messageId, 'wamid.A', 'delivered'));
     const answer = await deliver('whatsapp', raw, signWebhookBody(raw, WHATSAPP_SECRET));
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.body, { received: 1, enqueued: 1, ignored: 0 });
+    assert.deepEqual(answer.body, { received: 1, enqueued: 1, ignored: 0, skipped: 0 });
     const rows = (await statusRows()).slice(before);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.aggregate_key, conversationId);
@@ -206,7 +207,7 @@ describe('api channel status webhooks', () => {
     const raw = JSON.stringify(body);
     const answer = await deliver('whatsapp', raw, signWebhookBody(raw, WHATSAPP_SECRET));
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.body, { received: 2, enqueued: 1, ignored: 1 });
+    assert.deepEqual(answer.body, { received: 2, enqueued: 1, ignored: 1, skipped: 0 });
     assert.ok((await api.process.metric('chat_webhook_events_total', { outcome: 'unknown_message' }))! >= 1);
   });
 
@@ -231,7 +232,7 @@ describe('api channel status webhooks', () => {
     const raw = JSON.stringify(body);
     const answer = await deliver('whatsapp', raw, signWebhookBody(raw, WHATSAPP_SECRET));
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.body, { received: 4, enqueued: 4, ignored: 0 });
+    assert.deepEqual(answer.body, { received: 4, enqueued: 4, ignored: 0, skipped: 0 });
     const rows = (await statusRows()).slice(before).map((row) => ({
       key: row.aggregate_key,
       update: messageStatusUpdateSchema.parse(row.payload),
@@ -244,6 +245,49 @@ describe('api channel status webhooks', () => {
         [messages[2]!.messageId, 'READ', 'wamid.B2', messages[2]!.conversationId],
         [messages[0]!.messageId, 'DELIVERED', 'wamid.B0', messages[0]!.conversationId],
       ],
+    );
+  });
+
+  test('statuses the delivery is already at or past are skipped (200, counted, not enqueued), unless they bring its missing channel id', async () => {
+    const sent = await newMessage('whatsapp');
+    const failed = await newMessage('whatsapp');
+    const idMissing = await newMessage('whatsapp');
+    const at = (messageId: string, status: string, wamid: string | null) =>
+      db.dataSource.query(
+        `UPDATE message_deliveries SET status = $2, channel_message_id = $3 WHERE message_id = $1 AND channel = 'whatsapp'`,
+        [messageId, status, wamid],
+      );
+    // What the router's SENT (with the channel's id), a FAILED, and a SENT without an id left.
+    await at(sent.messageId, 'SENT', 'wamid.S');
+    await at(failed.messageId, 'FAILED', 'wamid.F');
+    await at(idMissing.messageId, 'SENT', null);
+    const status = (messageId: string, wamid: string, event: string) =>
+      whatsAppBody(messageId, wamid, event).entry[0]!.changes[0]!.value.statuses[0]!;
+    const body = whatsAppBody(sent.messageId, 'wamid.S', 'sent');
+    body.entry[0]!.changes[0]!.value.statuses.push(
+      status(sent.messageId, 'wamid.S', 'delivered'),
+      status(failed.messageId, 'wamid.F', 'delivered'),
+      status(idMissing.messageId, 'wamid.M', 'sent'),
+    );
+    const before = (await statusRows()).length;
+    const skippedBefore = (await api.process.metric('chat_webhook_events_total', { outcome: 'stale' })) ?? 0;
+    const raw = JSON.stringify(body);
+    const answer = await deliver('whatsapp', raw, signWebhookBody(raw, WHATSAPP_SECRET));
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.body, { received: 4, enqueued: 2, ignored: 0, skipped: 2 });
+    const updates = (await statusRows())
+      .slice(before)
+      .map((row) => messageStatusUpdateSchema.parse(row.payload));
+    assert.deepEqual(
+      updates.map((u) => [u.messageId, u.status, u.channelMessageId]),
+      [
+        [sent.messageId, 'DELIVERED', 'wamid.S'],
+        [idMissing.messageId, 'SENT', 'wamid.M'],
+      ],
+    );
+    assert.equal(
+      await api.process.metric('chat_webhook_events_total', { outcome: 'stale' }),
+      skippedBefore + 2,
     );
   });
 });

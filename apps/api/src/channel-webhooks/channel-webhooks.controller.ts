@@ -28,6 +28,7 @@ const webhookResultSchema = z.object({
   received: z.number().int(),
   enqueued: z.number().int(),
   ignored: z.number().int(),
+  skipped: z.number().int(),
 });
 
 /**
@@ -64,7 +65,7 @@ export class ChannelWebhooksController {
   @ApiOperation({
     summary: 'Status webhook delivery (X-Hub-Signature-256 over the raw body)',
     description:
-      'Each known status becomes a chat.message.status.1 event through the outbox; unknown messages are ignored.',
+      'Each known status that can still change the delivery becomes a chat.message.status.1 event through the outbox; statuses the delivery is already at or past are skipped, unknown messages are ignored.',
   })
   @ApiParam({ name: 'channel', enum: DELIVERY_CHANNELS })
   @ApiResponse({

@@ -5,6 +5,7 @@ import {
   inNamespace,
   messageStatusUpdateSchema,
   type DeliveryChannel,
+  type MessageStatus,
   type MessageStatusUpdate,
 } from '@fleet/contracts';
 import { type DataSource, type EntityManager } from '@fleet/db';
@@ -12,6 +13,7 @@ import { type Logger } from '@fleet/observability';
 import { enqueueAll, prepareOutboxRow, type PreparedOutboxRow } from '@fleet/outbox';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
 import { API_METRICS, DATA_SOURCE } from '../app.tokens';
+import { advances } from '../apply-status/overall-status';
 import { uuidParam } from '../chat/chat.schemas';
 import { type Config } from '../config';
 import { type ApiMetrics } from '../http/api.metrics';
@@ -19,12 +21,18 @@ import { type ApiMetrics } from '../http/api.metrics';
 export interface WebhookResult {
   received: number;
   enqueued: number;
+  /** Events for messages we do not know. */
   ignored: number;
+  /** Events that could change nothing (the delivery is already at or past their status). */
+  skipped: number;
 }
 
 interface Target {
   messageId: string;
   conversationId: string;
+  /** The delivery's status and channel id when looked up. */
+  status: MessageStatus;
+  channelMessageId: string | null;
 }
 
 /**
@@ -45,7 +53,7 @@ export class ReceiveWebhook {
   ) {}
 
   async run(channel: DeliveryChannel, events: readonly ChannelStatusEvent[]): Promise<WebhookResult> {
-    const result = { received: events.length, enqueued: 0, ignored: 0 };
+    const result = { received: events.length, enqueued: 0, ignored: 0, skipped: 0 };
     if (events.length === 0) return result;
     const topic = inNamespace(chatMessageStatus, this.config.KAFKA_TOPIC_NAMESPACE);
     const manager = this.dataSource.manager;
@@ -68,7 +76,7 @@ export class ReceiveWebhook {
         occurredAt: event.occurredAt,
         source: 'webhook',
       };
-      if (!update || !messageStatusUpdateSchema.safeParse(update).success) {
+      if (!target || !update || !messageStatusUpdateSchema.safeParse(update).success) {
         result.ignored++;
         this.metrics.webhookEvents.inc({ channel, outcome: 'unknown_message' });
         this.logger.warn(
@@ -80,6 +88,11 @@ export class ReceiveWebhook {
           },
           'webhook status for an unknown message ignored',
         );
+        continue;
+      }
+      if (isNoOp(target, update)) {
+        result.skipped++;
+        this.metrics.webhookEvents.inc({ channel, outcome: 'stale' });
         continue;
       }
       rows.push(
@@ -111,15 +124,21 @@ async function findTargets(
 ): Promise<Map<ChannelStatusEvent, Target>> {
   const found = new Map<ChannelStatusEvent, Target>();
   if (events.length === 0) return found;
-  const rows: Array<{ n: string; message_id: string; conversation_id: string }> = await manager.query(
-    `SELECT e.n, t.message_id, t.conversation_id
+  const rows: Array<{
+    n: string;
+    message_id: string;
+    conversation_id: string;
+    status: MessageStatus;
+    channel_message_id: string | null;
+  }> = await manager.query(
+    `SELECT e.n, t.message_id, t.conversation_id, t.status, t.channel_message_id
        FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS e(message_id, channel_message_id, n)
        CROSS JOIN LATERAL (
-         (SELECT d.message_id, m.conversation_id
+         (SELECT d.message_id, m.conversation_id, d.status, d.channel_message_id
             FROM message_deliveries d JOIN messages m ON m.id = d.message_id
            WHERE d.message_id = e.message_id AND d.channel = $3)
          UNION ALL
-         (SELECT d.message_id, m.conversation_id
+         (SELECT d.message_id, m.conversation_id, d.status, d.channel_message_id
             FROM message_deliveries d JOIN messages m ON m.id = d.message_id
            WHERE d.channel = $3 AND d.channel_message_id = e.channel_message_id)
          LIMIT 1) t`,
@@ -134,7 +153,28 @@ async function findTargets(
     ],
   );
   for (const row of rows) {
-    found.set(events[Number(row.n) - 1]!, { messageId: row.message_id, conversationId: row.conversation_id });
+    found.set(events[Number(row.n) - 1]!, {
+      messageId: row.message_id,
+      conversationId: row.conversation_id,
+      status: row.status,
+      channelMessageId: row.channel_message_id,
+    });
   }
   return found;
+}
+
+/**
+ * Whether applying `update` could change nothing: the delivery is already at or past its status
+ * (`advances`, the rule the status consumer applies) and the update brings no channel id the row
+ * lacks. WhatsApp's `sent` webhook usually arrives after the router's own SENT was applied; such
+ * events are not enqueued, which takes a third of the status traffic off the outbox, Kafka and its
+ * two consumer groups. The router loses no confirmation by it: the delivery's status only ever got
+ * there through an event already on the topic (the router's own SENT, written after its row was
+ * final, or an earlier webhook event, which it reads).
+ */
+function isNoOp(target: Target, update: MessageStatusUpdate): boolean {
+  return (
+    !advances(target.status, update.status) &&
+    (update.channelMessageId === undefined || target.channelMessageId !== null)
+  );
 }

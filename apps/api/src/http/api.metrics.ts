@@ -65,7 +65,7 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     }),
     webhookEvents: new Counter({
       name: 'chat_webhook_events_total',
-      help: 'Channel webhook status events, by channel and outcome (enqueued, unknown_message).',
+      help: 'Channel webhook status events, by channel and outcome (enqueued, stale, unknown_message).',
       labelNames: ['channel', 'outcome'],
       registers,
     }),
