@@ -42,6 +42,14 @@ export interface SubscribeOptions<T> {
   batch?: BatchHandler<T>;
   /** Largest run given to `batch`. @defaultValue 100 */
   maxBatchSize?: number;
+  /**
+   * First deliveries of one partition handled at the same time, up to this many, as long as their
+   * keys differ: a key's messages are always handled one after the other, in offset order, so
+   * order per key holds while one slow key no longer holds back the others of its partition.
+   * Offsets are committed up to the first message not yet handled. Records without a key are
+   * independent of each other. Not with `batch`. @defaultValue 1 (the partition in order)
+   */
+  keyConcurrency?: number;
 }
 
 export interface Subscription<T> extends SubscribeOptions<T> {
@@ -55,6 +63,13 @@ export function subscribe<T>(
   handler: MessageHandler<T>,
   options: SubscribeOptions<T> = {},
 ): Subscription<unknown> {
+  const { keyConcurrency } = options;
+  if (keyConcurrency !== undefined && (!Number.isSafeInteger(keyConcurrency) || keyConcurrency < 1)) {
+    throw new TypeError(`${contract.name}: keyConcurrency must be a positive integer`);
+  }
+  if (keyConcurrency !== undefined && keyConcurrency > 1 && options.batch) {
+    throw new TypeError(`${contract.name}: keyConcurrency and batch cannot be combined`);
+  }
   return { contract, handler, ...options } as Subscription<unknown>;
 }
 
@@ -244,6 +259,10 @@ export class FleetConsumer {
     const { batch, isRunning, isStale } = payload;
     const subscription = retryMode ? undefined : this.byTopic.get(batch.topic);
     const messages = batch.messages;
+    if ((subscription?.keyConcurrency ?? 1) > 1) {
+      await this.handleByKey(payload, subscription!.keyConcurrency!);
+      return;
+    }
     let i = 0;
     while (i < messages.length) {
       if (!isRunning() || isStale() || this.stopping || this.fatal) break;
@@ -266,6 +285,53 @@ export class FleetConsumer {
         if (await this.afterSettled(payload, message)) return;
       }
     }
+  }
+
+  /**
+   * A batch of first deliveries, up to `limit` messages at a time, one at a time per key, started
+   * in offset order. Offsets are resolved only as far as every message before them is handled:
+   * when the consumer stops, the messages in flight finish, none is started, and everything after
+   * the first one not handled is delivered again to the next member (at least once, as always).
+   */
+  private async handleByKey(payload: EachBatchPayload, limit: number): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
+    const messages = batch.messages;
+    const handled = new Array<boolean>(messages.length).fill(false);
+    let settledUpTo = 0; // messages[0 … settledUpTo) are handled and resolved
+    // The runtime's own failure (the DLQ or `.retry` write failed): nothing new starts, the
+    // messages in flight finish, and it is thrown as the sequential path would throw it.
+    let failure: { error: unknown } | undefined;
+    const halted = () => !isRunning() || isStale() || this.stopping || this.fatal || failure !== undefined;
+    const tails = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; i < messages.length && !halted(); i++) {
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      if (halted()) break;
+      const message = messages[i]!;
+      // A record without a key waits for nobody (its offset makes it a key of its own).
+      const key = message.key === null ? `\u0000${message.offset}` : message.key.toString('latin1');
+      const task: Promise<void> = (tails.get(key) ?? Promise.resolve()).then(async () => {
+        if (halted()) return;
+        try {
+          const outcome = await this.handleMessage(batch.topic, batch.partition, message, false, payload);
+          if (outcome === 'stop') return;
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+        handled[i] = true;
+        while (settledUpTo < messages.length && handled[settledUpTo]) {
+          this.settled(payload, false, messages[settledUpTo]!);
+          settledUpTo++;
+        }
+      });
+      const tracked = task.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      tails.set(key, tracked);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    if (settledUpTo > 0) await this.afterSettled(payload, messages[settledUpTo - 1]!);
   }
 
   /** Marks a handled message's offset and the partition's lag. */

@@ -234,6 +234,85 @@ describe('kafka runtime against a real broker', () => {
     }
   });
 
+  test('keyConcurrency: keys of one partition run side by side, each key in offset order, offsets committed to the end', async () => {
+    const h = await harness('by-key');
+    const LIMIT = 4;
+    const KEYS = 6;
+    const PER_KEY = 10;
+    const seen = new Map<string, number[]>();
+    const busyKeys = new Set<string>();
+    const overlaps: number[] = [];
+    let active = 0;
+    let peak = 0;
+    const consumer = consumerFor(
+      h,
+      async (value, ctx) => {
+        const key = ctx.key!;
+        if (busyKeys.has(key)) overlaps.push(value.n);
+        busyKeys.add(key);
+        active++;
+        peak = Math.max(peak, active);
+        try {
+          // key-0 is slow: its next message is due long before its current one is done.
+          await sleep(key === 'key-0' ? 60 : 5);
+          // One message fails once: it goes to .retry, and its key's next messages do not wait.
+          if (value.n === 7 && ctx.attempt === 1) throw new RetriableError('seven, later');
+          seen.set(key, [...(seen.get(key) ?? []), value.n]);
+        } finally {
+          active--;
+          busyKeys.delete(key);
+        }
+      },
+      undefined,
+      { keyConcurrency: LIMIT },
+    );
+    try {
+      // Written before the start, interleaved across keys: the first fetch holds them all.
+      const records = Array.from({ length: KEYS * PER_KEY }, (_, n) => ({
+        key: `key-${n % KEYS}`,
+        value: { id: `i${n}`, n },
+      }));
+      await h.producer.send(h.topic, records);
+      await consumer.start();
+      const handled = () => [...seen.values()].flat().length;
+      await waitFor('every message handled', () => handled() === KEYS * PER_KEY, 30_000);
+      assert.ok(peak > 1 && peak <= LIMIT, `peak concurrency ${peak}`);
+      assert.deepEqual(overlaps, [], 'never two messages of one key at once');
+      for (const [key, ns] of seen) {
+        const expected = records.filter((r) => r.key === key && r.value.n !== 7).map((r) => r.value.n);
+        assert.deepEqual(
+          ns.filter((n) => n !== 7),
+          expected,
+          `${key}: offset order (the retried 7 aside)`,
+        );
+      }
+      assert.equal([...seen.values()].flat().filter((n) => n === 7).length, 1, 'the retried 7 once');
+      const admin = h.kafka.admin();
+      await admin.connect();
+      try {
+        await waitFor('offsets committed to the end', async () => {
+          const [topic] = await admin.fetchOffsets({ groupId: consumer.groupId, topics: [h.topic.name] });
+          return topic?.partitions[0]?.offset === String(KEYS * PER_KEY);
+        });
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('keyConcurrency is refused with a batch handler, or when not a positive integer', () => {
+    const h = { name: 'a.b.1' } as never;
+    assert.throws(() => subscribe(h, async () => {}, { keyConcurrency: 0 }), /positive integer/);
+    assert.throws(() => subscribe(h, async () => {}, { keyConcurrency: 1.5 }), /positive integer/);
+    assert.throws(
+      () => subscribe(h, async () => {}, { keyConcurrency: 2, batch: async () => {} }),
+      /cannot be combined/,
+    );
+  });
+
   test('(c) a handler failing retriably twice then succeeding → processed once, nothing in the DLQ', async () => {
     const h = await harness('flaky');
     let calls = 0;
