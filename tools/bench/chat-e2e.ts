@@ -2,7 +2,10 @@
  * Benchmark (not a test): the chat path end to end against the raw Kafka pipe.
  *
  *   npm run bench:chat      (servers from tools/infra; MESSAGES=3000 CONVERSATIONS=50 ROUTERS=2
- *                            CONCURRENCY=64 LATENCY_SECONDS=20)
+ *                            CONCURRENCY=64 LATENCY_SECONDS=20 CHANNEL_DELAY_MS=0)
+ *
+ * CHANNEL_DELAY_MS makes the fake WhatsApp answer each send after that long (the real Cloud API
+ * takes ~100–300 ms); the goals are measured at 0.
  *
  * In one run, with the same message size and keys (conversation ids):
  *  1. fleet throughput: MESSAGES sent through the api (`POST /v1/conversations/:id/messages`,
@@ -36,6 +39,7 @@ const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 20);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const RAW_RECORDS = Number(process.env.RAW_RECORDS ?? 20_000);
 const RAW_ROUNDS = 3;
+const CHANNEL_DELAY_MS = Number(process.env.CHANNEL_DELAY_MS ?? 0);
 
 /** Where the fleet's CPU goes during the throughput phase. */
 const CPU_GROUPS = {
@@ -250,6 +254,14 @@ async function main(): Promise<void> {
   console.log(`starting the chat fleet: api, outbox-poller, ${ROUTERS} message-routers, fake channels …`);
   const fleet = await startChatFleet({ routers: ROUTERS, readReceipts: false });
   try {
+    if (CHANNEL_DELAY_MS > 0) {
+      console.log(`the fake WhatsApp answers each send after ${CHANNEL_DELAY_MS} ms`);
+      fleet.fake.script({
+        channel: 'whatsapp',
+        responses: [{ status: 200, delayMs: CHANNEL_DELAY_MS }],
+        then: 'repeat-last',
+      });
+    }
     const conversations = await createConversations(fleet, {
       count: CONVERSATIONS,
       userPrefix: 'bench-user',

@@ -10,9 +10,9 @@ const clients = fleetClientProviders<Config>({
   database: (config) => ({
     // Listed so `migrate status` and the data source agree; applied only by migrate.js.
     migrations: [...ROUTER_MIGRATIONS],
-    // A claim and a finish per channel per concurrently consumed partition, plus retries,
-    // plus one confirmation per partition of the confirmations group.
-    poolSize: config.ROUTER_PARTITIONS_CONCURRENCY * 3 + 2,
+    // One statement at a time per message in flight: ROUTER_KEY_CONCURRENCY per concurrently
+    // consumed partition, one per partition of the retry consumer and of the confirmations group.
+    poolSize: config.ROUTER_PARTITIONS_CONCURRENCY * (config.ROUTER_KEY_CONCURRENCY + 2) + 2,
   }),
   redis: true,
 });

@@ -36,6 +36,7 @@ describe('message-router config', () => {
     assert.equal(config.WHATSAPP_API_VERSION, 'v21.0');
     assert.equal(config.CHANNEL_TIMEOUT_MS, 10_000);
     assert.equal(config.ROUTER_PARTITIONS_CONCURRENCY, 3);
+    assert.equal(config.ROUTER_KEY_CONCURRENCY, 4);
     assert.equal(config.ROUTER_CONFIRMATIONS_GROUP, 'message-router-confirmations');
     assert.equal(config.ROUTER_CONFIRMATION_GRACE_MS, 15_000);
   });

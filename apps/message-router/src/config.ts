@@ -44,6 +44,11 @@ export const configSchema = baseServiceEnv
       .regex(/^[a-z][a-z0-9._-]*$/, 'expected a lowercase group id')
       .default('message-router'),
     ROUTER_PARTITIONS_CONCURRENCY: envInt({ min: 1, max: 64 }).default(3),
+    /**
+     * Messages of different conversations handled at once within one partition (a conversation's
+     * messages always one after the other): one slow conversation no longer holds back the others.
+     */
+    ROUTER_KEY_CONCURRENCY: envInt({ min: 1, max: 64 }).default(4),
     /** The broker evicts a replica it has not heard from for this long (its partitions move on). */
     ROUTER_SESSION_TIMEOUT_MS: envDurationMs()
       .refine((ms) => ms >= 6_000 && ms <= 300_000, 'expected a duration between 6 s and 5 min')

@@ -58,7 +58,10 @@ export class RouterConsumer implements OnApplicationBootstrap, BeforeApplication
     this.consumer = new FleetConsumer(this.kafka, {
       groupId: groupInNamespace(config.ROUTER_CONSUMER_GROUP, config.KAFKA_TOPIC_NAMESPACE),
       subscriptions: [
-        subscribe<OutgoingMessage>(topic, (message, context) => this.routeMessage.handle(message, context)),
+        subscribe<OutgoingMessage>(topic, (message, context) => this.routeMessage.handle(message, context), {
+          // Keyed by conversation: order per conversation holds, conversations run side by side.
+          keyConcurrency: config.ROUTER_KEY_CONCURRENCY,
+        }),
       ],
       ...routerConsumerOptions(config, { producer: this.producer, registry: this.registry, logger }),
     });
