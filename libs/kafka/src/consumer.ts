@@ -304,6 +304,16 @@ export class FleetConsumer {
     const halted = () => !isRunning() || isStale() || this.stopping || this.fatal || failure !== undefined;
     const tails = new Map<string, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
+    // Between messages the sequential path heartbeats and commits; here they overlap, so one
+    // timer does both for the whole batch (a long batch neither loses the group nor its progress).
+    let ticking = false;
+    const ticker = setInterval(() => {
+      if (ticking) return;
+      ticking = true;
+      Promise.all([payload.heartbeat(), payload.commitOffsetsIfNecessary()])
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat or commit failed'))
+        .finally(() => (ticking = false));
+    }, this.heartbeatIntervalMs);
     for (let i = 0; i < messages.length && !halted(); i++) {
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (halted()) break;
@@ -330,6 +340,7 @@ export class FleetConsumer {
       tails.set(key, tracked);
     }
     await Promise.all(inFlight);
+    clearInterval(ticker);
     if (failure) throw failure.error;
     if (settledUpTo > 0) await this.afterSettled(payload, messages[settledUpTo - 1]!);
   }

@@ -444,4 +444,41 @@ describe('kafka runtime against a real broker', () => {
       await h.close();
     }
   });
+
+  test('keyConcurrency: a batch taking twice the session timeout, each message short → no rebalance, each processed once', async () => {
+    const h = await harness('long-by-key');
+    const sessionTimeoutMs = 6_000; // the broker's minimum (group.min.session.timeout.ms)
+    const seen: number[] = [];
+    const consumer = consumerFor(
+      h,
+      async (value) => {
+        await sleep(400); // never long enough for a message's own heartbeat timer to fire
+        seen.push(value.n);
+      },
+      { sessionTimeoutMs, heartbeatIntervalMs: 1_000 },
+      { keyConcurrency: 2 },
+    );
+    try {
+      // One key: one at a time, 30 × 400 ms = 12 s in one fetched batch.
+      await h.producer.send(
+        h.topic,
+        Array.from({ length: 30 }, (_, n) => ({ key: 'k', value: { id: `i${n}`, n } })),
+      );
+      await consumer.start();
+      await waitFor('every message handled', () => seen.length === 30, 60_000);
+      await sleep(2_000);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 30 }, (_, n) => n),
+      );
+      assert.equal(
+        await metricValue(h.registry, 'kafka_consumer_group_joins_total', { group: consumer.groupId }),
+        1,
+        'no rejoin: the member was never evicted',
+      );
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
 });
