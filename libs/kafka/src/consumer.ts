@@ -288,10 +288,10 @@ export class FleetConsumer {
   }
 
   /**
-   * A batch of first deliveries, up to `limit` messages at a time, one at a time per key, started
-   * in offset order. Offsets are resolved only as far as every message before them is handled:
-   * when the consumer stops, the messages in flight finish, none is started, and everything after
-   * the first one not handled is delivered again to the next member (at least once, as always).
+   * A batch of first deliveries, up to `limit` messages at a time, one at a time per key in offset
+   * order. Offsets are resolved only as far as every message before them is handled: when the
+   * consumer stops, the messages in flight finish, none is started, and everything after the
+   * first one not handled is delivered again to the next member (at least once, as always).
    */
   private async handleByKey(payload: EachBatchPayload, limit: number): Promise<void> {
     const { batch, isRunning, isStale } = payload;
@@ -303,7 +303,7 @@ export class FleetConsumer {
     let failure: { error: unknown } | undefined;
     const halted = () => !isRunning() || isStale() || this.stopping || this.fatal || failure !== undefined;
     const tails = new Map<string, Promise<void>>();
-    const inFlight = new Set<Promise<void>>();
+    const tasks: Array<Promise<void>> = [];
     // Between messages the sequential path heartbeats and commits; here they overlap, so one
     // timer does both for the whole batch (a long batch neither loses the group nor its progress).
     let ticking = false;
@@ -314,20 +314,32 @@ export class FleetConsumer {
         .catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat or commit failed'))
         .finally(() => (ticking = false));
     }, this.heartbeatIntervalMs);
+    // `limit` handlers at a time, taken in the order their messages became ready: a message
+    // waiting for an earlier one of its key holds no slot, so one busy key never idles the others.
+    let running = 0;
+    const ready: Array<() => void> = [];
+    const slot = () =>
+      running < limit ? (running++, Promise.resolve()) : new Promise<void>((go) => ready.push(go));
+    const release = () => {
+      const next = ready.shift();
+      if (next) next();
+      else running--;
+    };
     for (let i = 0; i < messages.length && !halted(); i++) {
-      while (inFlight.size >= limit) await Promise.race(inFlight);
-      if (halted()) break;
       const message = messages[i]!;
       // A record without a key waits for nobody (its offset makes it a key of its own).
       const key = message.key === null ? `\u0000${message.offset}` : message.key.toString('latin1');
-      const task: Promise<void> = (tails.get(key) ?? Promise.resolve()).then(async () => {
-        if (halted()) return;
+      const task = (tails.get(key) ?? Promise.resolve()).then(async () => {
+        await slot();
         try {
+          if (halted()) return;
           const outcome = await this.handleMessage(batch.topic, batch.partition, message, false, payload);
           if (outcome === 'stop') return;
         } catch (error) {
           failure ??= { error };
           return;
+        } finally {
+          release();
         }
         handled[i] = true;
         while (settledUpTo < messages.length && handled[settledUpTo]) {
@@ -335,11 +347,10 @@ export class FleetConsumer {
           settledUpTo++;
         }
       });
-      const tracked = task.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-      tails.set(key, tracked);
+      tasks.push(task);
+      tails.set(key, task);
     }
-    await Promise.all(inFlight);
+    await Promise.all(tasks);
     clearInterval(ticker);
     if (failure) throw failure.error;
     if (settledUpTo > 0) await this.afterSettled(payload, messages[settledUpTo - 1]!);

@@ -303,6 +303,36 @@ describe('kafka runtime against a real broker', () => {
     }
   });
 
+  test('keyConcurrency: messages waiting for their key hold no slot, so a busy key does not idle the others', async () => {
+    const h = await harness('by-key-slots');
+    const done: string[] = [];
+    const consumer = consumerFor(
+      h,
+      async (value, ctx) => {
+        await sleep(ctx.key === 'busy' ? 150 : 5);
+        done.push(`${ctx.key}-${value.n}`);
+      },
+      undefined,
+      { keyConcurrency: 2 },
+    );
+    try {
+      // Five slow messages of one key first, then five quick ones of another, in one batch.
+      await h.producer.send(h.topic, [
+        ...Array.from({ length: 5 }, (_, n) => ({ key: 'busy', value: { id: `b${n}`, n } })),
+        ...Array.from({ length: 5 }, (_, n) => ({ key: 'quick', value: { id: `q${n}`, n: 5 + n } })),
+      ]);
+      await consumer.start();
+      await waitFor('every message handled', () => done.length === 10, 30_000);
+      assert.ok(
+        done.indexOf('quick-9') < done.indexOf('busy-1'),
+        `the quick key finished while the busy one was on its first two: ${done.join(' ')}`,
+      );
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
   test('keyConcurrency is refused with a batch handler, or when not a positive integer', () => {
     const h = { name: 'a.b.1' } as never;
     assert.throws(() => subscribe(h, async () => {}, { keyConcurrency: 0 }), /positive integer/);
