@@ -326,6 +326,25 @@ describe('api chunked uploads', () => {
         req.end();
       });
 
+    /**
+     * Only the request head: what is refused on its headers is answered before any body byte (a
+     * client still writing a body it was refused for may see the connection close under it, EPIPE,
+     * before it reads the answer: `fetch` sometimes did, so this case is asked headers-first).
+     */
+    const headOnlyPut = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; body: ErrorBody }>((resolve, reject) => {
+        const req = request(`${api.baseUrl}${path}`, { method: 'PUT', headers }, (response) => {
+          const parts: Buffer[] = [];
+          response.on('data', (part: Buffer) => parts.push(part));
+          response.on('end', () => {
+            req.destroy();
+            resolve({ status: response.statusCode!, body: JSON.parse(Buffer.concat(parts).toString()) });
+          });
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+
     const cases: Array<{
       name: string;
       status: number;
@@ -404,7 +423,12 @@ describe('api chunked uploads', () => {
         name: 'a Content-Length larger than any chunk',
         status: 413,
         code: 'PAYLOAD_TOO_LARGE',
-        run: () => client.put(alice, id, 0, bytes.subarray(0, 6 * MiB)),
+        run: () =>
+          headOnlyPut(`/v1/uploads/${id}/chunks/0`, {
+            authorization: `Bearer ${alice}`,
+            'content-type': 'application/octet-stream',
+            'content-length': String(6 * MiB),
+          }),
       },
       {
         name: 'a body that is not application/octet-stream',
