@@ -256,16 +256,17 @@ export class FleetConsumer {
   }
 
   private async handleBatch(payload: EachBatchPayload, retryMode: boolean): Promise<void> {
-    const { batch, isRunning, isStale } = payload;
+    const { batch } = payload;
     const subscription = retryMode ? undefined : this.byTopic.get(batch.topic);
     const messages = batch.messages;
-    if ((subscription?.keyConcurrency ?? 1) > 1) {
-      await this.handleByKey(payload, subscription!.keyConcurrency!);
+    const keyConcurrency = subscription?.keyConcurrency ?? 1;
+    if (keyConcurrency > 1) {
+      await this.handleByKey(payload, keyConcurrency);
       return;
     }
     let i = 0;
     while (i < messages.length) {
-      if (!isRunning() || isStale() || this.stopping || this.fatal) break;
+      if (this.halted(payload)) break;
       // A run of first deliveries for a batch handler: one call for all of them.
       const run = subscription?.batch ? this.decodedRun(subscription, batch.partition, messages, i) : [];
       if (run.length > 1 && (await this.handleRun(subscription!, run, payload))) {
@@ -277,7 +278,7 @@ export class FleetConsumer {
       // One message at a time (also each item of a run whose batch handler failed).
       const end = Math.max(i + 1, i + run.length);
       for (; i < end; i++) {
-        if (!isRunning() || isStale() || this.stopping || this.fatal) return;
+        if (this.halted(payload)) return;
         const message = messages[i]!;
         const outcome = await this.handleMessage(batch.topic, batch.partition, message, retryMode, payload);
         if (outcome === 'stop') return;
@@ -294,26 +295,19 @@ export class FleetConsumer {
    * first one not handled is delivered again to the next member (at least once, as always).
    */
   private async handleByKey(payload: EachBatchPayload, limit: number): Promise<void> {
-    const { batch, isRunning, isStale } = payload;
+    const { batch } = payload;
     const messages = batch.messages;
     const handled = new Array<boolean>(messages.length).fill(false);
     let settledUpTo = 0; // messages[0 … settledUpTo) are handled and resolved
     // The runtime's own failure (the DLQ or `.retry` write failed): nothing new starts, the
     // messages in flight finish, and it is thrown as the sequential path would throw it.
     let failure: { error: unknown } | undefined;
-    const halted = () => !isRunning() || isStale() || this.stopping || this.fatal || failure !== undefined;
+    const halted = () => this.halted(payload) || failure !== undefined;
     const tails = new Map<string, Promise<void>>();
     const tasks: Array<Promise<void>> = [];
     // Between messages the sequential path heartbeats and commits; here they overlap, so one
     // timer does both for the whole batch (a long batch neither loses the group nor its progress).
-    let ticking = false;
-    const ticker = setInterval(() => {
-      if (ticking) return;
-      ticking = true;
-      Promise.all([payload.heartbeat(), payload.commitOffsetsIfNecessary()])
-        .catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat or commit failed'))
-        .finally(() => (ticking = false));
-    }, this.heartbeatIntervalMs);
+    const ticker = this.pacemaker(payload, { commit: true });
     // `limit` handlers at a time, taken in the order their messages became ready: a message
     // waiting for an earlier one of its key holds no slot, so one busy key never idles the others.
     let running = 0;
@@ -354,6 +348,11 @@ export class FleetConsumer {
     clearInterval(ticker);
     if (failure) throw failure.error;
     if (settledUpTo > 0) await this.afterSettled(payload, messages[settledUpTo - 1]!);
+  }
+
+  /** Whether to start no further message of this batch. */
+  private halted(payload: EachBatchPayload): boolean {
+    return !payload.isRunning() || payload.isStale() || this.stopping || this.fatal;
   }
 
   /** Marks a handled message's offset and the partition's lag. */
@@ -458,10 +457,21 @@ export class FleetConsumer {
     }
   }
 
-  /** Heartbeats while a handler runs (KafkaJS only sends them between messages); clear it after. */
-  private pacemaker(payload: EachBatchPayload): NodeJS.Timeout {
+  /**
+   * Heartbeats while handlers run (KafkaJS only sends them between messages), and with `commit`
+   * commits the offsets resolved meanwhile; a tick is skipped while the last one is pending.
+   * Clear it after.
+   */
+  private pacemaker(payload: EachBatchPayload, { commit = false } = {}): NodeJS.Timeout {
+    let pending = false;
     return setInterval(() => {
-      payload.heartbeat().catch((err: unknown) => this.options.logger.warn({ err }, 'heartbeat failed'));
+      if (pending) return;
+      pending = true;
+      Promise.all([payload.heartbeat(), commit ? payload.commitOffsetsIfNecessary() : undefined])
+        .catch((err: unknown) =>
+          this.options.logger.warn({ err }, commit ? 'heartbeat or commit failed' : 'heartbeat failed'),
+        )
+        .finally(() => (pending = false));
     }, this.heartbeatIntervalMs);
   }
 
