@@ -38,10 +38,10 @@ interface Target {
 /**
  * Turns a verified webhook's status events into `chat.message.status.1` events through the outbox
  * (one statement for the whole delivery, two round trips in all), so they reach the same
- * `api-status` consumer as the router's and are applied with the same forward-only rule. A WhatsApp event names our message in
- * `biz_opaque_callback_data`; an Instagram event only by the channel's `mid`, which the router's
- * SENT stored on the delivery row. Events for messages we do not know are ignored (logged, counted):
- * answering an error would make Meta retry them for days.
+ * `api-status` consumer as the router's and are applied with the same forward-only rule. A
+ * WhatsApp event names our message in `biz_opaque_callback_data`; an Instagram event only by the
+ * channel's `mid`, which the router's SENT stored on the delivery row. Events for messages we do
+ * not know are ignored (logged, counted): answering an error would make Meta retry them for days.
  */
 @Injectable()
 export class ReceiveWebhook {
