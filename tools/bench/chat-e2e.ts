@@ -5,23 +5,25 @@
  *                            CONCURRENCY=64 LATENCY_SECONDS=20 CHANNEL_DELAY_MS=0)
  *
  * CHANNEL_DELAY_MS makes the fake WhatsApp answer each send after that long (the real Cloud API
- * takes ~100–300 ms); the goals are measured at 0.
+ * takes ~100–300 ms); the goals are measured at 0. LATENCY_RATE (diagnosis only) runs phase 2 at
+ * that rate instead of 50 % of phase 1's. `npm run bench:chat-ceiling` measures what this machine
+ * allows the api step alone.
  *
  * In one run, with the same message size and keys (conversation ids):
  *  1. fleet throughput: MESSAGES sent through the api (`POST /v1/conversations/:id/messages`,
  *     CONCURRENCY requests in flight) until every one has reached the fake WhatsApp server:
  *     api → Postgres + outbox → outbox-poller → Kafka → ROUTERS message-routers → channel;
- *  2. fleet latency at 50 % of that rate, open loop, POST sent → call received by the channel;
- *  3. raw kafkajs throughput: the same records produced in batches of 100 by one idempotent
- *     producer (acks=all) and consumed by one consumer, until the consumer has them all; RAW_RECORDS
- *     (20,000) per round, the median of 3 rounds (a few thousand records took a few hundred ms,
- *     and the figure swung between 7k and 18k/s from run to run);
+ *  2. fleet latency at 50 % of that rate, open loop, POST sent → call received by the channel, once
+ *     the statuses of phase 1 have all come back (DELIVERED) and the outbox is empty; the CPU each
+ *     process used and the latency of each hop;
+ *  3. raw kafkajs throughput (`rawKafkaPipe`): the same records produced in batches of 100 by one
+ *     idempotent producer (acks=all) and consumed by one consumer; RAW_RECORDS (20,000) per round,
+ *     the median of 3 rounds;
  *  4. raw latency at the same offered rate as (2): one record per send, send → consumed.
  * Prints every figure and the ratios (goals: throughput ratio ≥ 0.15, stretch 0.30; p99 ratio ≤ 5).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import {
   call,
   createConversations,
@@ -30,6 +32,7 @@ import {
   type ChatFleet,
 } from '../../test/chat/harness';
 import { cpuByGroup, cpuSince } from './cpu';
+import { benchText, paced, percentile, rawKafkaPipe } from './raw-kafka';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 50);
@@ -40,8 +43,10 @@ const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const RAW_RECORDS = Number(process.env.RAW_RECORDS ?? 20_000);
 const RAW_ROUNDS = 3;
 const CHANNEL_DELAY_MS = Number(process.env.CHANNEL_DELAY_MS ?? 0);
+/** Diagnosis only: the latency phase's rate instead of 50 % of the measured throughput. */
+const LATENCY_RATE = process.env.LATENCY_RATE ? Number(process.env.LATENCY_RATE) : undefined;
 
-/** Where the fleet's CPU goes during the throughput phase. */
+/** Where the fleet's CPU goes, per phase. */
 const CPU_GROUPS = {
   api: (c: string) => c.includes('api/main.js'),
   'outbox-poller': (c: string) => c.includes('outbox-poller/main.js'),
@@ -51,13 +56,6 @@ const CPU_GROUPS = {
   redis: (c: string) => c.includes('redis-server'),
 };
 
-const text = (i: number) => `benchmark message ${i} `.padEnd(120, 'x');
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 async function post(fleet: ChatFleet, conversation: Conversation, i: number): Promise<string> {
   const sent = await call<{ id: string }>(
     `${fleet.apiUrl}/v1/conversations/${conversation.id}/messages`,
@@ -65,7 +63,7 @@ async function post(fleet: ChatFleet, conversation: Conversation, i: number): Pr
     {
       method: 'POST',
       headers: { 'idempotency-key': randomUUID() },
-      body: { text: text(i) },
+      body: { text: benchText(i) },
     },
   );
   if (sent.status !== 202) throw new Error(`send: ${sent.status} ${JSON.stringify(sent.body)}`);
@@ -108,18 +106,24 @@ async function fleetThroughput(fleet: ChatFleet, conversations: Conversation[]):
   return MESSAGES / seconds;
 }
 
-/** Open loop: one send every 1/rate s regardless of answers; returns per-message latencies. */
-async function paced(rate: number, seconds: number, send: (i: number) => Promise<void>): Promise<void> {
-  const total = Math.max(1, Math.round(rate * seconds));
+/**
+ * Waits until the throughput phase's work is finished: its messages are at the channel, but their
+ * SENT and DELIVERED statuses are still going through the outbox, Kafka and both status consumers.
+ * The latency phase is measured at 50 % load, not 50 % plus that backlog.
+ */
+async function settle(fleet: ChatFleet): Promise<void> {
   const started = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    inFlight.push(send(i));
+  for (;;) {
+    const [row]: Array<{ behind: string; pending: string }> = await fleet.db.dataSource.query(
+      `SELECT (SELECT count(*) FROM messages WHERE status <> 'DELIVERED') AS behind,
+              (SELECT count(*) FROM outbox_events WHERE published_at IS NULL AND parked_at IS NULL) AS pending`,
+    );
+    if (Number(row!.behind) === 0 && Number(row!.pending) === 0) break;
+    await sleep(100);
   }
-  await Promise.all(inFlight);
+  console.log(
+    `statuses all DELIVERED, outbox drained ${((performance.now() - started) / 1000).toFixed(1)} s later`,
+  );
 }
 
 async function fleetLatency(
@@ -128,6 +132,8 @@ async function fleetLatency(
   rate: number,
 ): Promise<number[]> {
   const sentAt = new Map<string, number>();
+  const cpu = cpuByGroup(CPU_GROUPS);
+  const benchCpu = process.cpuUsage();
   await paced(rate, LATENCY_SECONDS, async (i) => {
     const at = Date.now();
     const id = await post(fleet, conversations[i % conversations.length]!, MESSAGES + i);
@@ -136,6 +142,10 @@ async function fleetLatency(
   for (;;) {
     const seen = receivedAt(fleet);
     if ([...sentAt.keys()].every((id) => seen.has(id))) {
+      const own = process.cpuUsage(benchCpu);
+      console.log(
+        `  cpu: ${cpuSince(CPU_GROUPS, cpu)}, this process ${((own.user + own.system) / 1e6).toFixed(1)} s`,
+      );
       await printHops(fleet, sentAt, seen);
       return [...sentAt].map(([id, at]) => seen.get(id)! - at);
     }
@@ -185,71 +195,6 @@ async function printHops(
   }
 }
 
-async function rawPipe(rate: number): Promise<{ throughput: number; latencies: number[] }> {
-  const kafka = new Kafka({ clientId: 'bench-chat-raw', brokers: BROKERS, logLevel: logLevel.NOTHING });
-  const topic = `bench-chat-raw-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  const consumer = kafka.consumer({ groupId: `${topic}-group` });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const keys = Array.from({ length: CONVERSATIONS }, () => randomUUID());
-  const consumedAt = new Map<string, number>();
-  let consumed = 0;
-  let onConsumed: (() => void) | undefined;
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      consumedAt.set(message.headers!['x-id']!.toString(), Date.now());
-      consumed++;
-      onConsumed?.();
-    },
-  });
-  await sleep(3_000); // group join
-  const record = (i: number, id: string) => ({
-    key: keys[i % keys.length]!,
-    value: JSON.stringify({ messageId: id, conversationId: keys[i % keys.length], text: text(i) }),
-    headers: { 'x-id': id },
-  });
-  // Throughput: batches of 100 back to back, until the consumer has every record; median round.
-  const rounds: number[] = [];
-  for (let round = 0; round < RAW_ROUNDS; round++) {
-    const target = consumed + RAW_RECORDS;
-    const started = performance.now();
-    for (let i = 0; i < RAW_RECORDS; i += 100) {
-      const messages = [];
-      for (let j = i; j < Math.min(i + 100, RAW_RECORDS); j++) messages.push(record(j, randomUUID()));
-      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
-    }
-    await new Promise<void>((resolve) => {
-      onConsumed = () => consumed >= target && resolve();
-      onConsumed();
-    });
-    rounds.push(RAW_RECORDS / ((performance.now() - started) / 1000));
-  }
-  console.log(`raw rounds: ${rounds.map((r) => r.toFixed(0)).join(', ')} records/s`);
-  const throughput = percentile(rounds, 50);
-  // Latency at the fleet's offered rate: one record per send.
-  const sentAt = new Map<string, number>();
-  await paced(rate, LATENCY_SECONDS, async (i) => {
-    const id = randomUUID();
-    sentAt.set(id, Date.now());
-    await producer.send({ topic, acks: -1, messages: [record(i, id)] });
-  });
-  while (![...sentAt.keys()].every((id) => consumedAt.has(id))) await sleep(20);
-  await consumer.disconnect();
-  await producer.disconnect();
-  return { throughput, latencies: [...sentAt].map(([id, at]) => consumedAt.get(id)! - at) };
-}
-
 async function main(): Promise<void> {
   console.log(`starting the chat fleet: api, outbox-poller, ${ROUTERS} message-routers, fake channels …`);
   const fleet = await startChatFleet({ routers: ROUTERS, readReceipts: false });
@@ -269,11 +214,19 @@ async function main(): Promise<void> {
     });
     console.log(`fleet throughput: ${MESSAGES} messages, ${CONCURRENCY} requests in flight …`);
     const fleetRate = await fleetThroughput(fleet, conversations);
-    const rate = fleetRate / 2;
+    await settle(fleet);
+    const rate = LATENCY_RATE ?? fleetRate / 2;
     console.log(`fleet latency: ${rate.toFixed(0)} messages/s (50 %) for ${LATENCY_SECONDS} s …`);
     const fleetLatencies = await fleetLatency(fleet, conversations, rate);
     console.log(`raw kafkajs pipe: throughput, then latency at ${rate.toFixed(0)} records/s …`);
-    const raw = await rawPipe(rate);
+    const raw = await rawKafkaPipe({
+      brokers: BROKERS,
+      keys: CONVERSATIONS,
+      records: RAW_RECORDS,
+      rounds: RAW_ROUNDS,
+      latency: { rate, seconds: LATENCY_SECONDS },
+    });
+    console.log(`raw rounds: ${raw.rounds.map((r) => r.toFixed(0)).join(', ')} records/s`);
     const row = (label: string, value: string) => console.log(`${label.padEnd(34)}${value}`);
     console.log('');
     row('fleet delivered messages/s', fleetRate.toFixed(0));
