@@ -50,6 +50,7 @@ const clients = fleetClientProviders<Config>({
           issuer: config.AUTH_JWT_ISSUER,
           audience: config.AUTH_JWT_AUDIENCE,
           clockToleranceS: config.AUTH_CLOCK_TOLERANCE_S,
+          cacheSize: config.AUTH_TOKEN_CACHE_SIZE,
           keys,
         });
       },

@@ -98,6 +98,8 @@ export const configSchema = baseServiceEnv
     /** HS256 only: at least 32 bytes. */
     AUTH_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
     AUTH_CLOCK_TOLERANCE_S: envInt({ min: 0, max: 300 }).default(30),
+    /** Verified tokens remembered until they expire (0: verify every request). */
+    AUTH_TOKEN_CACHE_SIZE: envInt({ min: 0, max: 1_000_000 }).default(10_000),
     /** Local only: generate (if missing) and trust a dev key pair in this folder. */
     AUTH_DEV_KEY_DIR: z.string().optional(),
 

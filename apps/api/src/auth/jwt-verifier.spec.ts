@@ -1,20 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { AuthError } from './auth.errors';
 import { JwtVerifier } from './jwt-verifier';
 
 const options = { issuer: 'iss', audience: 'aud', clockToleranceS: 5 };
 
-async function setup(algorithms: Array<'ES256' | 'HS256'>, secret?: string) {
+async function setup(algorithms: Array<'ES256' | 'HS256'>, secret?: string, cacheSize?: number) {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = await exportJWK(publicKey);
   const verifier = new JwtVerifier({
     ...options,
     algorithms,
     keys: { jwks: { keys: [{ ...jwk, alg: 'ES256' }] }, secret },
+    cacheSize,
   });
   return { verifier, privateKey };
+}
+
+const NOW_S = 1_800_000_000;
+
+/** An ES256 token for `sub`, valid from `nbf` (if given) until `exp` (epoch seconds). */
+function sign(privateKey: CryptoKey, sub: string, { exp, nbf }: { exp: number; nbf?: number }) {
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256' })
+    .setSubject(sub)
+    .setIssuer('iss')
+    .setAudience('aud')
+    .setExpirationTime(exp);
+  if (nbf !== undefined) jwt.setNotBefore(nbf);
+  return jwt.sign(privateKey);
 }
 
 const rejectsWith = async (promise: Promise<unknown>, code: string) =>
@@ -63,5 +78,57 @@ describe('JwtVerifier', () => {
     const { verifier } = await setup(['ES256']);
     await rejectsWith(verifier.verifyAuthorization(undefined), 'TOKEN_MISSING');
     await rejectsWith(verifier.verifyAuthorization('Token abc'), 'AUTHORIZATION_MALFORMED');
+  });
+
+  describe('remembering verified tokens', () => {
+    it('keeps a verified token, and still refuses it once expired', async (t) => {
+      t.mock.timers.enable({ apis: ['Date'], now: NOW_S * 1000 });
+      const { verifier, privateKey } = await setup(['ES256']);
+      const token = await sign(privateKey, 'u1', { exp: NOW_S + 60 });
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      assert.equal(verifier.cachedTokens, 1);
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      // Within the 5 s tolerance after exp: still valid, as jose would say.
+      t.mock.timers.setTime((NOW_S + 64) * 1000);
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      t.mock.timers.setTime((NOW_S + 65) * 1000);
+      await rejectsWith(verifier.verifyToken(token), 'TOKEN_EXPIRED');
+      assert.equal(verifier.cachedTokens, 0);
+    });
+
+    it('refuses a token not yet valid, and accepts it once it is', async (t) => {
+      t.mock.timers.enable({ apis: ['Date'], now: NOW_S * 1000 });
+      const { verifier, privateKey } = await setup(['ES256']);
+      const token = await sign(privateKey, 'u1', { nbf: NOW_S + 30, exp: NOW_S + 90 });
+      await rejectsWith(verifier.verifyToken(token), 'TOKEN_NOT_YET_VALID');
+      assert.equal(verifier.cachedTokens, 0);
+      t.mock.timers.setTime((NOW_S + 25) * 1000);
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+    });
+
+    it('a cached token with another signature is verified, and refused', async () => {
+      const { verifier, privateKey } = await setup(['ES256']);
+      const token = await sign(privateKey, 'u1', { exp: Math.floor(Date.now() / 1000) + 60 });
+      await verifier.verifyToken(token);
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+      await rejectsWith(verifier.verifyToken(`${header}.${payload}.${flipped}`), 'TOKEN_SIGNATURE_INVALID');
+      // Another subject's claims under the cached token's signature.
+      const other = Buffer.from(JSON.stringify({ sub: 'u2', iss: 'iss', aud: 'aud', exp: 2e9 })).toString(
+        'base64url',
+      );
+      await rejectsWith(verifier.verifyToken(`${header}.${other}.${signature}`), 'TOKEN_SIGNATURE_INVALID');
+      assert.equal(verifier.cachedTokens, 1);
+    });
+
+    it('keeps at most cacheSize tokens; 0 keeps none', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 60;
+      const { verifier, privateKey } = await setup(['ES256'], undefined, 2);
+      for (const sub of ['a', 'b', 'c']) await verifier.verifyToken(await sign(privateKey, sub, { exp }));
+      assert.equal(verifier.cachedTokens, 2);
+      const none = await setup(['ES256'], undefined, 0);
+      await none.verifier.verifyToken(await sign(none.privateKey, 'a', { exp }));
+      assert.equal(none.verifier.cachedTokens, 0);
+    });
   });
 });

@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
   type JWTPayload,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { userIdSchema } from '../chat/chat.schemas';
 import { type JwtAlgorithm } from '../config';
 import { LONE_SURROGATE } from '../http/input';
@@ -30,7 +31,23 @@ export interface JwtVerifierOptions {
   /** Leeway for `exp` and `nbf`. */
   clockToleranceS: number;
   keys: JwtKeySource;
+  /**
+   * How many verified tokens to remember (0: none). A token seen again, byte for byte, is not
+   * verified again until it expires: its signature, `iss`, `aud` and `sub` cannot have changed, and
+   * `exp`/`nbf` are checked against the clock on every use. @defaultValue 10000
+   */
+  cacheSize?: number;
 }
+
+/** What a verified token grants, and until when (epoch seconds, tolerance included). */
+interface Verified {
+  principal: Principal;
+  validFrom: number;
+  validUntil: number;
+}
+
+/** Longer tokens are verified every time rather than kept. */
+const MAX_CACHED_TOKEN_LENGTH = 4_096;
 
 /** The authenticated caller. */
 export interface Principal {
@@ -48,6 +65,7 @@ const MAX_SUB_LENGTH = 200;
  */
 export class JwtVerifier {
   private readonly getKey: JWTVerifyGetKey;
+  private readonly verified: LRUCache<string, Verified> | undefined;
 
   constructor(private readonly options: JwtVerifierOptions) {
     const { keys } = options;
@@ -56,6 +74,10 @@ export class JwtVerifier {
       ? createPublicKey(keys.publicKeyPem)
       : undefined;
     const secret = keys.secret ? new TextEncoder().encode(keys.secret) : undefined;
+    const cacheSize = options.cacheSize ?? 10_000;
+    // An ES256/RS256 signature check is most of the api's CPU per request, and clients send one
+    // token with many requests.
+    this.verified = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
     this.getKey = async (header, token) => {
       if (header.alg === 'HS256') {
         if (!secret) throw new errors.JOSEAlgNotAllowed('HS256 is not configured');
@@ -65,6 +87,11 @@ export class JwtVerifier {
       if (publicKey) return publicKey;
       throw new errors.JOSEAlgNotAllowed(`no key configured for ${header.alg}`);
     };
+  }
+
+  /** How many verified tokens are remembered now. */
+  get cachedTokens(): number {
+    return this.verified?.size ?? 0;
   }
 
   /** Verifies an `Authorization` header value. @throws {@link AuthError} */
@@ -81,6 +108,24 @@ export class JwtVerifier {
 
   /** Verifies a compact JWT. @throws {@link AuthError} */
   async verifyToken(token: string): Promise<Principal> {
+    const now = Math.floor(Date.now() / 1000); // as jose counts
+    const known = this.verified?.get(token);
+    if (known && known.validFrom <= now && now < known.validUntil) return known.principal;
+    // Expired or not yet valid: verified again below, which names the reason.
+    if (known) this.verified!.delete(token);
+    const { principal, payload } = await this.verifyFully(token);
+    if (this.verified && token.length <= MAX_CACHED_TOKEN_LENGTH) {
+      const tolerance = this.options.clockToleranceS;
+      this.verified.set(token, {
+        principal,
+        validFrom: payload.nbf === undefined ? -Infinity : payload.nbf - tolerance,
+        validUntil: payload.exp! + tolerance,
+      });
+    }
+    return principal;
+  }
+
+  private async verifyFully(token: string): Promise<{ principal: Principal; payload: JWTPayload }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.getKey, {
@@ -106,7 +151,7 @@ export class JwtVerifier {
         `sub must be 1–${MAX_SUB_LENGTH} printable characters without spaces`,
       );
     }
-    return { userId: sub };
+    return { principal: { userId: sub }, payload };
   }
 }
 
