@@ -129,9 +129,14 @@ async function main(): Promise<void> {
     const cores = availableParallelism();
     const goal = 0.15 * raw.throughput;
     const row = (label: string, value: string) => console.log(`${label.padEnd(38)}${value}`);
-    const cpu = (r: Round) =>
-      `server ${r.cpu.server.toFixed(2)} + postgres ${r.cpu.postgres.toFixed(2)} + load generator ` +
-      `${r.cpu.client.toFixed(2)} ms`;
+    const cpu = (r: Round) => {
+      const total = r.cpu.server + r.cpu.postgres + r.cpu.client;
+      return (
+        `server ${r.cpu.server.toFixed(2)} + postgres ${r.cpu.postgres.toFixed(2)} + load generator ` +
+        `${r.cpu.client.toFixed(2)} ms: ${(((total / 1000) * r.rate * 100) / cores).toFixed(0)} % of the ` +
+        `machine's ${cores} cores busy at that rate`
+      );
+    };
     console.log('');
     row('raw kafkajs produce+consume /s', raw.throughput.toFixed(0));
     row(
