@@ -21,6 +21,49 @@ const OWNED_CLIENTS = {
 const allOwned = Object.values(OWNED_CLIENTS).flat();
 const bannedExcept = (tag) => allOwned.filter((p) => !(OWNED_CLIENTS[tag] ?? []).includes(p));
 
+/** The architecture's layers and client ownership (`@nx/enforce-module-boundaries` options). */
+const BOUNDARIES = {
+  enforceBuildableLibDependency: false,
+  allow: [],
+  banTransitiveDependencies: true,
+  checkDynamicDependenciesExceptions: [],
+  depConstraints: [
+    // Layers: apps compose runtime, data and contracts; libs never reach up.
+    {
+      sourceTag: 'type:app',
+      onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
+    },
+    {
+      sourceTag: 'type:e2e',
+      onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
+    },
+    {
+      sourceTag: 'type:runtime',
+      onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
+    },
+    {
+      sourceTag: 'type:data',
+      onlyDependOnLibsWithTags: ['type:data', 'type:contracts', 'type:util'],
+    },
+    {
+      sourceTag: 'type:contracts',
+      onlyDependOnLibsWithTags: ['type:contracts'],
+      allowedExternalImports: ['zod'],
+    },
+    {
+      sourceTag: 'type:util',
+      onlyDependOnLibsWithTags: ['type:util'],
+      allowedExternalImports: ['zod'],
+    },
+    // Client ownership: every project carries exactly one client:* tag.
+    ...Object.keys(OWNED_CLIENTS).map((tag) => ({
+      sourceTag: tag,
+      bannedExternalImports: bannedExcept(tag),
+    })),
+    { sourceTag: 'client:none', bannedExternalImports: allOwned },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['**/node_modules', '**/dist', '.nx', '.local', '.reports', 'tools/**/*.mjs'] },
   js.configs.recommended,
@@ -35,47 +78,28 @@ export default tseslint.config(
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
       'no-console': 'error',
+      '@nx/enforce-module-boundaries': ['error', BOUNDARIES],
+    },
+  },
+  {
+    // The deployment tests check the Helm chart's env against each app's own config schema.
+    files: ['test/deploy/**/*.ts'],
+    rules: {
       '@nx/enforce-module-boundaries': [
         'error',
         {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          banTransitiveDependencies: true,
-          checkDynamicDependenciesExceptions: [],
-          depConstraints: [
-            // Layers: apps compose runtime, data and contracts; libs never reach up.
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
-            },
-            {
-              sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
-            },
-            {
-              sourceTag: 'type:runtime',
-              onlyDependOnLibsWithTags: ['type:runtime', 'type:data', 'type:contracts', 'type:util'],
-            },
-            {
-              sourceTag: 'type:data',
-              onlyDependOnLibsWithTags: ['type:data', 'type:contracts', 'type:util'],
-            },
-            {
-              sourceTag: 'type:contracts',
-              onlyDependOnLibsWithTags: ['type:contracts'],
-              allowedExternalImports: ['zod'],
-            },
-            {
-              sourceTag: 'type:util',
-              onlyDependOnLibsWithTags: ['type:util'],
-              allowedExternalImports: ['zod'],
-            },
-            // Client ownership: every project carries exactly one client:* tag.
-            ...Object.keys(OWNED_CLIENTS).map((tag) => ({
-              sourceTag: tag,
-              bannedExternalImports: bannedExcept(tag),
-            })),
-            { sourceTag: 'client:none', bannedExternalImports: allOwned },
+          ...BOUNDARIES,
+          allow: [
+            ...[
+              'api',
+              'file-merge',
+              'generation',
+              'message-router',
+              'outbox-poller',
+              'redis-backfill',
+              'upload-gc',
+            ].map((app) => `../../apps/${app}/src/config`),
+            '../../tools/render-k8s',
           ],
         },
       ],

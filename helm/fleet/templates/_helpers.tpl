@@ -1,0 +1,172 @@
+{{/* Labels of every object of `app` (call with dict "root" $ "app" $name). */}}
+{{- define "fleet.labels" -}}
+app.kubernetes.io/name: {{ .app }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/part-of: fleet
+app.kubernetes.io/version: {{ .root.Values.image.tag | quote }}
+{{- if not .root.Values.plain }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- end }}
+{{- end }}
+
+{{/* What a workload's pods are selected by. */}}
+{{- define "fleet.selector" -}}
+app.kubernetes.io/name: {{ .app }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{/* Object name of `app`: the release name, then the app. */}}
+{{- define "fleet.name" -}}
+{{- printf "%s-%s" .root.Release.Name .app | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{- define "fleet.image" -}}
+{{- printf "%s/%s:%s" .root.Values.image.repository .app .root.Values.image.tag -}}
+{{- end }}
+
+{{/* The ConfigMap data of `app`: shared settings for what it uses, then its own env. */}}
+{{- define "fleet.config" -}}
+{{- $v := .root.Values -}}
+{{- $cfg := .cfg -}}
+SERVICE_NAME: {{ .app | quote }}
+LOG_LEVEL: {{ $v.logLevel | quote }}
+{{- if hasKey $cfg "healthPort" }}
+HEALTH_PORT: {{ $cfg.healthPort | quote }}
+HEALTH_HOST: "0.0.0.0"
+{{- end }}
+{{- if $v.otlpEndpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ $v.otlpEndpoint | quote }}
+{{- end }}
+{{- if has "kafka" $cfg.uses }}
+KAFKA_BROKERS: {{ $v.kafka.brokers | quote }}
+{{- if $v.kafka.topicNamespace }}
+KAFKA_TOPIC_NAMESPACE: {{ $v.kafka.topicNamespace | quote }}
+{{- end }}
+{{- end }}
+{{- if has "redis" $cfg.uses }}
+REDIS_URL: {{ $v.redis.url | quote }}
+{{- end }}
+{{- if has "minio" $cfg.uses }}
+MINIO_ENDPOINT: {{ $v.minio.endpoint | quote }}
+MINIO_PORT: {{ $v.minio.port | quote }}
+MINIO_USE_SSL: {{ $v.minio.useSSL | quote }}
+{{- end }}
+{{- if hasKey $cfg "httpPort" }}
+API_PORT: {{ $cfg.httpPort | quote }}
+API_HOST: "0.0.0.0"
+{{- end }}
+{{- range $name := ($cfg.requiredEnv | default list) }}
+{{- $_ := required (printf "apps.%s.env.%s is required" $.app $name) (get $cfg.env $name) }}
+{{- end }}
+{{- range $name, $value := $cfg.env }}
+{{ $name }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Env entries reading `app`'s keys of the credentials Secret. */}}
+{{- define "fleet.secretEnv" -}}
+{{- range $key := .cfg.secretEnv }}
+- name: {{ $key }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.credentials.secretName }}
+      key: {{ $key }}
+{{- end }}
+{{- end }}
+
+{{/* The pod spec of `app` (after its restartPolicy, for jobs). */}}
+{{- define "fleet.podSpec" -}}
+{{- $v := .root.Values -}}
+terminationGracePeriodSeconds: {{ $v.pod.terminationGracePeriodSeconds }}
+{{- with $v.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 1000
+  runAsGroup: 1000
+  seccompProfile:
+    type: RuntimeDefault
+{{- with $v.pod.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.pod.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.pod.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+containers:
+  - name: {{ .app }}
+    image: {{ include "fleet.image" . }}
+    imagePullPolicy: {{ $v.image.pullPolicy }}
+    envFrom:
+      - configMapRef:
+          name: {{ include "fleet.name" . }}
+    {{- with .cfg.secretEnv }}
+    env:
+      {{- include "fleet.secretEnv" $ | trim | nindent 6 }}
+    {{- end }}
+    {{- if hasKey .cfg "healthPort" }}
+    ports:
+      - name: health
+        containerPort: {{ .cfg.healthPort }}
+      {{- if hasKey .cfg "httpPort" }}
+      - name: http
+        containerPort: {{ .cfg.httpPort }}
+      {{- end }}
+    livenessProbe:
+      httpGet: { path: /health/live, port: health }
+      periodSeconds: 10
+      timeoutSeconds: 3
+      failureThreshold: 3
+    readinessProbe:
+      httpGet: { path: /health/ready, port: health }
+      periodSeconds: 5
+      timeoutSeconds: 3
+      failureThreshold: 2
+    startupProbe:
+      httpGet: { path: /health/live, port: health }
+      periodSeconds: 2
+      failureThreshold: 30
+    {{- end }}
+    resources:
+      {{- toYaml (.cfg.resources | default $v.pod.resources) | nindent 6 }}
+    securityContext:
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      capabilities:
+        drop: [ALL]
+    volumeMounts:
+      - name: tmp
+        mountPath: /tmp
+volumes:
+  - name: tmp
+    emptyDir: {}
+{{- end }}
+
+{{/* A container running `node migrate.js up` in `app`'s image. */}}
+{{- define "fleet.migrateContainer" -}}
+- name: migrate-{{ .app }}
+  image: {{ include "fleet.image" . }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  command: [node, migrate.js, up]
+  env:
+    - name: DATABASE_URL
+      valueFrom:
+        secretKeyRef:
+          name: {{ .root.Values.credentials.secretName }}
+          key: DATABASE_URL
+  resources:
+    {{- toYaml .root.Values.pod.resources | nindent 4 }}
+  securityContext:
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: [ALL]
+{{- end }}

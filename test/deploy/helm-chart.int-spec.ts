@@ -1,0 +1,197 @@
+// The Helm chart (helm/fleet) and the plain manifests rendered from it (k8s/): rendered with the real
+// helm binary (tools/infra builds it once), checked against the apps themselves — each app's env must
+// pass that app's own config schema — and against the conventions of k8s/README.md. Nothing here
+// talks to a cluster.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { parseConfig } from '@fleet/config';
+import { type z } from 'zod';
+import { configSchema as api } from '../../apps/api/src/config';
+import { configSchema as fileMerge } from '../../apps/file-merge/src/config';
+import { configSchema as generation } from '../../apps/generation/src/config';
+import { configSchema as messageRouter } from '../../apps/message-router/src/config';
+import { configSchema as outboxPoller } from '../../apps/outbox-poller/src/config';
+import { configSchema as redisBackfill } from '../../apps/redis-backfill/src/config';
+import { configSchema as uploadGc } from '../../apps/upload-gc/src/config';
+import { CHART, EXAMPLE_VALUES, helmBinary, plainManifests, renderChart } from '../../tools/render-k8s';
+
+const ROOT = resolve(__dirname, '../..');
+
+const SCHEMAS: Record<string, z.ZodObject> = {
+  api,
+  'file-merge': fileMerge,
+  generation,
+  'message-router': messageRouter,
+  'outbox-poller': outboxPoller,
+  'redis-backfill': redisBackfill,
+  'upload-gc': uploadGc,
+};
+
+/** What an operator's credentials Secret would hold, for the config check. */
+const SECRET_VALUES: Record<string, string> = {
+  DATABASE_URL: 'postgres://fleet:secret@postgres.db.svc:5432/fleet',
+  AUTH_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nMFkw…\n-----END PUBLIC KEY-----',
+  WHATSAPP_APP_SECRET: 'whatsapp-app-secret-0123456789',
+  WHATSAPP_VERIFY_TOKEN: 'whatsapp-verify-token',
+  INSTAGRAM_APP_SECRET: 'instagram-app-secret-0123456789',
+  INSTAGRAM_VERIFY_TOKEN: 'instagram-verify-token',
+  WHATSAPP_ACCESS_TOKEN: 'whatsapp-access-token',
+  INSTAGRAM_ACCESS_TOKEN: 'instagram-access-token',
+  MINIO_ACCESS_KEY: 'minio-access-key',
+  MINIO_SECRET_KEY: 'minio-secret-key',
+};
+
+// Rendered objects are walked freely here: their shape is what the assertions check.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Doc = Record<string, any>;
+type Container = { name: string; env?: Array<{ name: string; valueFrom?: any }>; [key: string]: any };
+
+let helm: string;
+let docs: Doc[];
+
+const appOf = (doc: Doc) => doc.metadata.labels['app.kubernetes.io/name'] as string;
+const find = (all: Doc[], kind: string, app: string) =>
+  all.find((doc) => doc.kind === kind && appOf(doc) === app);
+const podSpecOf = (workload: Doc) =>
+  workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
+const workloads = (all: Doc[]) => all.filter((doc) => doc.kind === 'Deployment' || doc.kind === 'CronJob');
+
+/** helm's exit and stderr for a render expected to fail. */
+function renderError(args: string[]): string {
+  try {
+    execFileSync(helm, ['template', 'fleet', CHART, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    return String((error as { stderr?: Buffer }).stderr);
+  }
+  assert.fail(`helm template ${args.join(' ')} succeeded`);
+}
+
+describe('helm/fleet', () => {
+  before(() => {
+    helm = helmBinary();
+    docs = renderChart(helm);
+  });
+
+  test('helm lint --strict passes', () => {
+    const out = execFileSync(helm, ['lint', CHART, '--strict', '-f', EXAMPLE_VALUES], { encoding: 'utf8' });
+    assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  test('every app under apps/ runs: a Deployment, or a CronJob for upload-gc', () => {
+    const apps = readdirSync(join(ROOT, 'apps')).filter((app) =>
+      existsSync(join(ROOT, 'apps', app, 'src/main.ts')),
+    );
+    assert.deepEqual(workloads(docs).map(appOf).sort(), apps.sort());
+    assert.deepEqual(Object.keys(SCHEMAS).sort(), apps.sort(), 'a new app needs its schema in this test');
+    assert.equal(find(docs, 'CronJob', 'upload-gc')?.spec.schedule, '0 2 * * *');
+    assert.equal(find(docs, 'CronJob', 'upload-gc')?.spec.concurrencyPolicy, 'Forbid');
+  });
+
+  test("each app's env passes its own config schema and names only variables it reads", () => {
+    for (const workload of workloads(docs)) {
+      const app = appOf(workload);
+      const [container] = podSpecOf(workload).containers as Container[];
+      const configMap = find(docs, 'ConfigMap', app);
+      assert.ok(configMap, `${app}: ConfigMap`);
+      assert.deepEqual(container!.envFrom, [{ configMapRef: { name: configMap.metadata.name } }]);
+      const env: Record<string, string> = { ...configMap.data };
+      for (const entry of container!.env ?? []) {
+        const ref = entry.valueFrom?.secretKeyRef;
+        assert.equal(ref?.name, 'fleet-credentials', `${app}: ${entry.name} from the credentials Secret`);
+        assert.ok(ref.key in SECRET_VALUES, `${app}: unknown secret key ${ref.key}`);
+        env[entry.name] = SECRET_VALUES[ref.key]!;
+      }
+      const schema = SCHEMAS[app]!;
+      const unknown = Object.keys(env).filter((name) => !(name in schema.shape));
+      assert.deepEqual(unknown, [], `${app} does not read ${unknown.join(', ')}`);
+      assert.doesNotThrow(() => parseConfig(schema, env), `${app}'s config`);
+    }
+  });
+
+  test('long-running apps: probes on their health port, scrape annotations, 30 s grace, no root', () => {
+    for (const deployment of docs.filter((doc) => doc.kind === 'Deployment')) {
+      const app = appOf(deployment);
+      const pod = deployment.spec.template;
+      const [container] = pod.spec.containers as Container[];
+      const port = Number(find(docs, 'ConfigMap', app)!.data.HEALTH_PORT);
+      assert.equal(find(docs, 'ConfigMap', app)!.data.HEALTH_HOST, '0.0.0.0', app);
+      assert.deepEqual(container!.ports[0], { name: 'health', containerPort: port }, app);
+      assert.equal(container!.livenessProbe.httpGet.path, '/health/live', app);
+      assert.equal(container!.readinessProbe.httpGet.path, '/health/ready', app);
+      assert.equal(container!.readinessProbe.httpGet.port, 'health', app);
+      assert.equal(pod.metadata.annotations['prometheus.io/scrape'], 'true', app);
+      assert.equal(pod.metadata.annotations['prometheus.io/port'], String(port), app);
+      assert.equal(pod.spec.terminationGracePeriodSeconds, 30, app);
+      assert.equal(pod.spec.securityContext.runAsNonRoot, true, app);
+      assert.equal(container!.image, `fleet/${app}:0.1.0`, app);
+      const service = find(docs, 'Service', app);
+      assert.equal(service?.spec.ports[0].port, port, `${app}: Service on the health port`);
+      assert.deepEqual(service?.spec.selector, deployment.spec.selector.matchLabels, app);
+    }
+    const api = find(docs, 'Service', 'api')!;
+    assert.deepEqual(api.spec.ports[1], { name: 'http', port: 8080, targetPort: 'http' });
+  });
+
+  test('each worker scales on its own replica count; a disabled app renders nothing', () => {
+    const scaled = renderChart(helm, [
+      '--set',
+      'apps.file-merge.replicaCount=5',
+      '--set',
+      'apps.message-router.replicaCount=4',
+      '--set',
+      'apps.generation.enabled=false',
+    ]);
+    assert.equal(find(scaled, 'Deployment', 'file-merge')?.spec.replicas, 5);
+    assert.equal(find(scaled, 'Deployment', 'message-router')?.spec.replicas, 4);
+    assert.equal(find(scaled, 'Deployment', 'api')?.spec.replicas, 2);
+    assert.equal(scaled.filter((doc) => appOf(doc) === 'generation').length, 0);
+  });
+
+  test('a config change rolls the pods (checksum of the ConfigMap on the pod template)', () => {
+    const before = find(docs, 'Deployment', 'api')!.spec.template.metadata.annotations['checksum/config'];
+    const changed = renderChart(helm, ['--set', 'logLevel=debug']);
+    assert.notEqual(
+      find(changed, 'Deployment', 'api')!.spec.template.metadata.annotations['checksum/config'],
+      before,
+    );
+  });
+
+  test('bad values are refused, naming what is wrong', () => {
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.file-merge.replicaCount=-1']),
+      /replicaCount/,
+    );
+    assert.match(renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.filemerge.replicaCount=2']), /filemerge/);
+    assert.match(renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.upload-gc.schedule=daily']), /schedule/);
+    // Without the example values, the settings that have no default are required.
+    assert.match(renderError([]), /apps\.(message-router|generation)\.env\.[A-Z_]+ is required/);
+  });
+
+  test('a pre-install/pre-upgrade hook Job runs the migrations, app after app', () => {
+    const job = docs.find((doc) => doc.kind === 'Job')!;
+    assert.equal(job.metadata.annotations['helm.sh/hook'], 'pre-install,pre-upgrade');
+    const spec = job.spec.template.spec;
+    const steps = [...spec.initContainers, ...spec.containers] as Container[];
+    assert.deepEqual(
+      steps.map((c) => [c.image, c.command.join(' ')]),
+      ['api', 'message-router', 'outbox-poller'].map((app) => [`fleet/${app}:0.1.0`, 'node migrate.js up']),
+    );
+    for (const step of steps) assert.equal(step.env![0]!.valueFrom.secretKeyRef.key, 'DATABASE_URL');
+  });
+
+  test('k8s/ holds the chart rendered plain (npm run render:k8s), without Helm labels or hooks', async () => {
+    const files = await plainManifests(helm);
+    for (const [path, content] of files) {
+      assert.ok(existsSync(join(ROOT, path)), `${path} is missing: npm run render:k8s`);
+      assert.equal(readFileSync(join(ROOT, path), 'utf8'), content, `${path} is stale: npm run render:k8s`);
+      assert.doesNotMatch(content, /helm\.sh|managed-by/, path);
+    }
+    const onDisk = readdirSync(join(ROOT, 'k8s'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => `k8s/${entry.name}/manifests.yaml`);
+    assert.deepEqual(onDisk.sort(), [...files.keys()].sort(), 'k8s/ has a folder the chart does not render');
+  });
+});
