@@ -148,6 +148,16 @@ describe('helm/fleet', () => {
     assert.equal(find(scaled, 'Deployment', 'message-router')?.spec.replicas, 4);
     assert.equal(find(scaled, 'Deployment', 'api')?.spec.replicas, 2);
     assert.equal(scaled.filter((doc) => appOf(doc) === 'generation').length, 0);
+    // Node drains take the pods of a scaled-out app down one at a time; one replica has no budget.
+    const budgets = (all: Doc[]) =>
+      all
+        .filter((doc) => doc.kind === 'PodDisruptionBudget')
+        .map(appOf)
+        .sort();
+    assert.deepEqual(budgets(docs), ['api', 'file-merge', 'message-router']);
+    assert.equal(find(scaled, 'PodDisruptionBudget', 'file-merge')?.spec.maxUnavailable, 1);
+    const single = renderChart(helm, ['--set', 'apps.api.replicaCount=1']);
+    assert.deepEqual(budgets(single), ['file-merge', 'message-router']);
   });
 
   test('a config change rolls the pods (checksum of the ConfigMap on the pod template)', () => {
