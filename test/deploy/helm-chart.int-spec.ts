@@ -160,6 +160,19 @@ describe('helm/fleet', () => {
     assert.deepEqual(budgets(single), ['file-merge', 'message-router']);
   });
 
+  test("an optional Ingress routes the api's host to its http port", () => {
+    assert.equal(docs.filter((doc) => doc.kind === 'Ingress').length, 0, 'off by default');
+    const withIngress: Doc[] = renderChart(helm, [
+      '--set',
+      'apps.api.ingress.enabled=true',
+      '--set',
+      'apps.api.ingress.host=chat.example.org',
+    ]);
+    const rule = withIngress.find((doc) => doc.kind === 'Ingress')!.spec.rules[0];
+    assert.equal(rule.host, 'chat.example.org');
+    assert.deepEqual(rule.http.paths[0].backend.service, { name: 'fleet-api', port: { name: 'http' } });
+  });
+
   test('a config change rolls the pods (checksum of the ConfigMap on the pod template)', () => {
     const before = find(docs, 'Deployment', 'api')!.spec.template.metadata.annotations['checksum/config'];
     const changed = renderChart(helm, ['--set', 'logLevel=debug']);
