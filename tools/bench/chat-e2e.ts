@@ -1,7 +1,7 @@
 /**
  * Benchmark (not a test): the chat path end to end against the raw Kafka pipe.
  *
- *   npm run bench:chat      (servers from tools/infra; MESSAGES=3000 CONVERSATIONS=50 ROUTERS=2
+ *   npm run bench:chat      (servers from tools/infra; MESSAGES=3000 WARMUP=1000 CONVERSATIONS=50 ROUTERS=2
  *                            CONCURRENCY=64 LATENCY_SECONDS=20 CHANNEL_DELAY_MS=0)
  *
  * CHANNEL_DELAY_MS makes the fake WhatsApp answer each send after that long (the real Cloud API
@@ -10,6 +10,7 @@
  * allows the api step alone.
  *
  * In one run, with the same message size and keys (conversation ids):
+ *  0. warm-up: WARMUP messages through the fleet, not measured (its apps were just started);
  *  1. fleet throughput: MESSAGES sent through the api (`POST /v1/conversations/:id/messages`,
  *     CONCURRENCY requests in flight) until every one has reached the fake WhatsApp server:
  *     api → Postgres + outbox → outbox-poller → Kafka → ROUTERS message-routers → channel;
@@ -18,7 +19,7 @@
  *     process used and the latency of each hop;
  *  3. raw kafkajs throughput (`rawKafkaPipe`): the same records produced in batches of 100 by one
  *     idempotent producer (acks=all) and consumed by one consumer; RAW_RECORDS (20,000) per round,
- *     the median of 3 rounds;
+ *     the median of 3 rounds after one warm-up round;
  *  4. raw latency at the same offered rate as (2): one record per send, send → consumed.
  * Prints every figure and the ratios (goals: throughput ratio ≥ 0.15, stretch 0.30; p99 ratio ≤ 5).
  */
@@ -35,6 +36,7 @@ import { cpuByGroup, cpuSince } from './cpu';
 import { benchText, paced, percentile, rawKafkaPipe } from './raw-kafka';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
+const WARMUP = Number(process.env.WARMUP ?? 1_000);
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 50);
 const ROUTERS = Number(process.env.ROUTERS ?? 2);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
@@ -80,15 +82,21 @@ function receivedAt(fleet: ChatFleet): Map<string, number> {
   return seen;
 }
 
-async function fleetThroughput(fleet: ChatFleet, conversations: Conversation[]): Promise<number> {
+/** `count` messages (numbered from `first`) through the fleet until all are at the channel. */
+async function fleetThroughput(
+  fleet: ChatFleet,
+  conversations: Conversation[],
+  first: number,
+  count: number,
+): Promise<number> {
   const ids = new Set<string>();
-  let next = 0;
+  let next = first;
   const started = performance.now();
   const cpu = cpuByGroup(CPU_GROUPS);
   const benchCpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < MESSAGES; i = next++)
+      for (let i = next++; i < first + count; i = next++)
         ids.add(await post(fleet, conversations[i % conversations.length]!, i));
     }),
   );
@@ -100,10 +108,10 @@ async function fleetThroughput(fleet: ChatFleet, conversations: Conversation[]):
   const seconds = (performance.now() - started) / 1000;
   const own = process.cpuUsage(benchCpu);
   console.log(
-    `cpu during ${seconds.toFixed(1)} s: ${cpuSince(CPU_GROUPS, cpu)}, ` +
+    `  ${(count / seconds).toFixed(0)} messages/s; cpu during ${seconds.toFixed(1)} s: ${cpuSince(CPU_GROUPS, cpu)}, ` +
       `this process (clients + fake channels) ${((own.user + own.system) / 1e6).toFixed(1)} s`,
   );
-  return MESSAGES / seconds;
+  return count / seconds;
 }
 
 /**
@@ -136,7 +144,7 @@ async function fleetLatency(
   const benchCpu = process.cpuUsage();
   await paced(rate, LATENCY_SECONDS, async (i) => {
     const at = Date.now();
-    const id = await post(fleet, conversations[i % conversations.length]!, MESSAGES + i);
+    const id = await post(fleet, conversations[i % conversations.length]!, WARMUP + MESSAGES + i);
     sentAt.set(id, at);
   });
   for (;;) {
@@ -212,8 +220,12 @@ async function main(): Promise<void> {
       userPrefix: 'bench-user',
       phonePrefix: '1666',
     });
+    // Warm-up, not measured: the apps were just started (JIT, connection pools, group joins).
+    console.log(`fleet warm-up: ${WARMUP} messages …`);
+    await fleetThroughput(fleet, conversations, 0, WARMUP);
+    await settle(fleet);
     console.log(`fleet throughput: ${MESSAGES} messages, ${CONCURRENCY} requests in flight …`);
-    const fleetRate = await fleetThroughput(fleet, conversations);
+    const fleetRate = await fleetThroughput(fleet, conversations, WARMUP, MESSAGES);
     await settle(fleet);
     const rate = LATENCY_RATE ?? fleetRate / 2;
     console.log(`fleet latency: ${rate.toFixed(0)} messages/s (50 %) for ${LATENCY_SECONDS} s …`);
