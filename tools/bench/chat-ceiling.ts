@@ -19,10 +19,10 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { freePort, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
 import { request } from 'undici';
-import { call, createConversations, startChatFleet } from '../../test/chat/harness';
+import { createConversations, startChatFleet } from '../../test/chat/harness';
 import { cpuByGroup, type CpuGroups } from './cpu';
 import { FLOOR_DDL } from './floor-api';
-import { benchText, percentile, rawKafkaPipe } from './raw-kafka';
+import { benchText, percentile, postMessage, rawKafkaPipe } from './chat-common';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
@@ -94,17 +94,7 @@ async function main(): Promise<void> {
       phonePrefix: '1777',
     });
     const api = await rounds('api alone', 'api/main.js', async (i) => {
-      const conversation = conversations[i % conversations.length]!;
-      const sent = await call(
-        `${fleet.apiUrl}/v1/conversations/${conversation.id}/messages`,
-        conversation.token,
-        {
-          method: 'POST',
-          headers: { 'idempotency-key': randomUUID() },
-          body: { text: benchText(i) },
-        },
-      );
-      if (sent.status !== 202) throw new Error(`send: ${sent.status} ${JSON.stringify(sent.body)}`);
+      await postMessage(fleet, conversations[i % conversations.length]!, i);
     });
     await fleet.api.stop();
 

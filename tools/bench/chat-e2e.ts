@@ -23,17 +23,15 @@
  *  4. raw latency at the same offered rate as (2): one record per send, send → consumed.
  * Prints every figure and the ratios (goals: throughput ratio ≥ 0.15, stretch 0.30; p99 ratio ≤ 5).
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  call,
   createConversations,
   startChatFleet,
   type ChatConversation as Conversation,
   type ChatFleet,
 } from '../../test/chat/harness';
 import { cpuByGroup, cpuSince } from './cpu';
-import { benchText, paced, percentile, rawKafkaPipe } from './raw-kafka';
+import { paced, percentile, postMessage, rawKafkaPipe } from './chat-common';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
 const WARMUP = Number(process.env.WARMUP ?? 1_000);
@@ -57,20 +55,6 @@ const CPU_GROUPS = {
   kafka: (c: string) => c.includes('kafka.Kafka'),
   redis: (c: string) => c.includes('redis-server'),
 };
-
-async function post(fleet: ChatFleet, conversation: Conversation, i: number): Promise<string> {
-  const sent = await call<{ id: string }>(
-    `${fleet.apiUrl}/v1/conversations/${conversation.id}/messages`,
-    conversation.token,
-    {
-      method: 'POST',
-      headers: { 'idempotency-key': randomUUID() },
-      body: { text: benchText(i) },
-    },
-  );
-  if (sent.status !== 202) throw new Error(`send: ${sent.status} ${JSON.stringify(sent.body)}`);
-  return sent.body.id;
-}
 
 /** Messages the channel has accepted, by our message id → when it received them (ms epoch). */
 function receivedAt(fleet: ChatFleet): Map<string, number> {
@@ -97,7 +81,7 @@ async function fleetThroughput(
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let i = next++; i < first + count; i = next++)
-        ids.add(await post(fleet, conversations[i % conversations.length]!, i));
+        ids.add(await postMessage(fleet, conversations[i % conversations.length]!, i));
     }),
   );
   for (;;) {
@@ -144,7 +128,7 @@ async function fleetLatency(
   const benchCpu = process.cpuUsage();
   await paced(rate, LATENCY_SECONDS, async (i) => {
     const at = Date.now();
-    const id = await post(fleet, conversations[i % conversations.length]!, WARMUP + MESSAGES + i);
+    const id = await postMessage(fleet, conversations[i % conversations.length]!, WARMUP + MESSAGES + i);
     sentAt.set(id, at);
   });
   for (;;) {

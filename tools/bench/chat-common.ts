@@ -1,12 +1,33 @@
 /**
- * The raw kafkajs pipe the chat benchmarks compare the fleet against, and the helpers they share.
+ * What the chat benchmarks share: the message they send, how they send it, pacing and percentiles,
+ * and the raw kafkajs pipe they compare the fleet against.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { call, type ChatConversation, type ChatFleet } from '../../test/chat/harness';
 
 /** The chat benchmarks' message text: 120 characters. */
 export const benchText = (i: number) => `benchmark message ${i} `.padEnd(120, 'x');
+
+/** Sends message `i` to `conversation` through the api (a fresh idempotency key); its id. */
+export async function postMessage(
+  fleet: ChatFleet,
+  conversation: ChatConversation,
+  i: number,
+): Promise<string> {
+  const sent = await call<{ id: string }>(
+    `${fleet.apiUrl}/v1/conversations/${conversation.id}/messages`,
+    conversation.token,
+    {
+      method: 'POST',
+      headers: { 'idempotency-key': randomUUID() },
+      body: { text: benchText(i) },
+    },
+  );
+  if (sent.status !== 202) throw new Error(`send: ${sent.status} ${JSON.stringify(sent.body)}`);
+  return sent.body.id;
+}
 
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
