@@ -84,11 +84,7 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  runAsNonRoot: true
-  runAsUser: 1000
-  runAsGroup: 1000
-  seccompProfile:
-    type: RuntimeDefault
+  {{- include "fleet.podSecurityContext" . | nindent 2 }}
 {{- with $v.pod.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
@@ -138,10 +134,7 @@ containers:
     resources:
       {{- toYaml (.cfg.resources | default $v.pod.resources) | nindent 6 }}
     securityContext:
-      allowPrivilegeEscalation: false
-      readOnlyRootFilesystem: true
-      capabilities:
-        drop: [ALL]
+      {{- include "fleet.containerSecurityContext" . | nindent 6 }}
     volumeMounts:
       - name: tmp
         mountPath: /tmp
@@ -157,16 +150,26 @@ volumes:
   imagePullPolicy: {{ .root.Values.image.pullPolicy }}
   command: [node, migrate.js, up]
   env:
-    - name: DATABASE_URL
-      valueFrom:
-        secretKeyRef:
-          name: {{ .root.Values.credentials.secretName }}
-          key: DATABASE_URL
+    {{- include "fleet.secretEnv" (dict "root" .root "cfg" (dict "secretEnv" (list "DATABASE_URL"))) | trim | nindent 4 }}
   resources:
     {{- toYaml .root.Values.pod.resources | nindent 4 }}
   securityContext:
-    allowPrivilegeEscalation: false
-    readOnlyRootFilesystem: true
-    capabilities:
-      drop: [ALL]
+    {{- include "fleet.containerSecurityContext" . | nindent 4 }}
+{{- end }}
+
+{{/* Every fleet pod runs as the image's unprivileged `node` user. */}}
+{{- define "fleet.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Every fleet container: no privilege escalation, a read-only root filesystem, no capabilities. */}}
+{{- define "fleet.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
 {{- end }}
