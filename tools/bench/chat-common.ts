@@ -34,6 +34,21 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** Closed loop: `send(i)` for each i of [first, first + count), `concurrency` sends in flight. */
+export async function closedLoop(
+  first: number,
+  count: number,
+  concurrency: number,
+  send: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = first;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < first + count; i = next++) await send(i);
+    }),
+  );
+}
+
 /** Open loop: one send every 1/rate s regardless of answers. */
 export async function paced(
   rate: number,

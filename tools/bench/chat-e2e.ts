@@ -31,7 +31,7 @@ import {
   type ChatFleet,
 } from '../../test/chat/harness';
 import { cpuByGroup, cpuSince } from './cpu';
-import { paced, percentile, postMessage, rawKafkaPipe } from './chat-common';
+import { closedLoop, paced, percentile, postMessage, rawKafkaPipe } from './chat-common';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 3_000);
 const WARMUP = Number(process.env.WARMUP ?? 1_000);
@@ -74,16 +74,12 @@ async function fleetThroughput(
   count: number,
 ): Promise<number> {
   const ids = new Set<string>();
-  let next = first;
   const started = performance.now();
   const cpu = cpuByGroup(CPU_GROUPS);
   const benchCpu = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < first + count; i = next++)
-        ids.add(await postMessage(fleet, conversations[i % conversations.length]!, i));
-    }),
-  );
+  await closedLoop(first, count, CONCURRENCY, async (i) => {
+    ids.add(await postMessage(fleet, conversations[i % conversations.length]!, i));
+  });
   for (;;) {
     const seen = receivedAt(fleet);
     if ([...ids].every((id) => seen.has(id))) break;
