@@ -56,6 +56,7 @@ export {
   JOB_EVENT_TYPES,
   JOB_STATUSES,
   generationJobRequested,
+  poolJobRequested,
   jobEventSchema,
   jobKindSchema,
   jobRequestSchema,

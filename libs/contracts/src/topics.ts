@@ -1,5 +1,5 @@
 import { chatMessageOutgoing, chatMessageStatus } from './chat';
-import { generationJobRequested } from './jobs';
+import { generationJobRequested, poolJobRequested } from './jobs';
 import { uploadMergeRequested } from './uploads';
 import { type TopicContract } from './topic';
 
@@ -12,4 +12,5 @@ export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [
   chatMessageStatus,
   uploadMergeRequested,
   generationJobRequested,
+  poolJobRequested,
 ] as ReadonlyArray<TopicContract<unknown>>;

@@ -7,6 +7,7 @@ export {
   MAX_STAGE_LENGTH,
   type CancelOutcome,
   type CreatedJob,
+  type DedupedJob,
   type Job,
   type JobKindStats,
   type NewJob,
@@ -31,7 +32,9 @@ export {
 } from './job-event-subscriber';
 export { withLease, type WithLeaseOptions } from './lease';
 export { CreateJobs1764600000000, JOB_STATUSES_AT_CREATION } from './migrations/1764600000000-CreateJobs';
+export { JobDedupKey1764900000000 } from './migrations/1764900000000-JobDedupKey';
 import { CreateJobs1764600000000 } from './migrations/1764600000000-CreateJobs';
+import { JobDedupKey1764900000000 } from './migrations/1764900000000-JobDedupKey';
 
 /** The `jobs` table; the api's migrations include them (workers use the same database). */
-export const JOB_MIGRATIONS = [CreateJobs1764600000000] as const;
+export const JOB_MIGRATIONS = [CreateJobs1764600000000, JobDedupKey1764900000000] as const;

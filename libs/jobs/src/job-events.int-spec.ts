@@ -44,6 +44,7 @@ const jobAt = (id: string, seq: number, ownerId = 'alice'): Job => ({
   finishedAt: null,
   updatedAt: new Date(),
   lastEventSeq: seq,
+  dedupKey: null,
 });
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {

@@ -38,6 +38,8 @@ export interface Job {
    * reports (see {@link JobEvents.emit}); 0 before the first claim.
    */
   lastEventSeq: number;
+  /** While the job waits or runs, no other job has this key (see {@link JobStore.createUnlessActive}). */
+  dedupKey: string | null;
 }
 
 export interface NewJob {
@@ -51,6 +53,11 @@ export interface NewJob {
   maxAttempts?: number;
   /** @defaultValue a random UUID */
   id?: string;
+  /**
+   * At most one PENDING or PROCESSING job per key (e.g. `pool:quests`): see
+   * {@link JobStore.createUnlessActive}. @defaultValue none (not constrained)
+   */
+  dedupKey?: string;
 }
 
 export interface CreatedJob {
@@ -58,6 +65,12 @@ export interface CreatedJob {
   /** The outbox event that asks a worker to run the job. */
   eventId: string;
 }
+
+/** What {@link JobStore.createUnlessActive} did. */
+export type DedupedJob =
+  | ({ created: true } & CreatedJob)
+  /** A job with the same key was already waiting or running: nothing was written. */
+  | { created: false; active: Job };
 
 /** What {@link JobStore.cancel} did. */
 export type CancelOutcome =
@@ -150,10 +163,11 @@ interface JobRow {
   finished_at: Date | null;
   updated_at: Date;
   last_event_seq: string;
+  dedup_key: string | null;
 }
 
 const COLUMNS = `id, kind, owner_id, status, priority, attempts, max_attempts, progress, stage, input, result,
-  error, lease_owner, lease_expires_at, created_at, started_at, finished_at, updated_at, last_event_seq`;
+  error, lease_owner, lease_expires_at, created_at, started_at, finished_at, updated_at, last_event_seq, dedup_key`;
 
 /** {@link COLUMNS} of `jobs j`, for statements that join. */
 const J_COLUMNS = COLUMNS.split(',')
@@ -180,6 +194,7 @@ const toJob = (r: JobRow): Job => ({
   finishedAt: r.finished_at,
   updatedAt: r.updated_at,
   lastEventSeq: Number(r.last_event_seq),
+  dedupKey: r.dedup_key,
 });
 
 /** `$n` milliseconds as an interval. */
@@ -236,6 +251,31 @@ function humanDuration(milliseconds: number): string {
   return `${milliseconds} ms`;
 }
 
+/** Validated parameters of a job insert, in the order both insert statements take them. */
+function insertValues(tx: EntityManager, method: string, job: NewJob): unknown[] {
+  assertInTransaction(tx, method);
+  const kind = jobKindSchema.safeParse(job.kind);
+  if (!kind.success) invalid(`kind "${job.kind}": ${kind.error.issues[0]?.message ?? 'invalid'}`);
+  if (!job.ownerId) invalid('ownerId is required');
+  if (job.id !== undefined && !isJobId(job.id)) invalid(`id "${job.id}" is not a UUID`);
+  if (job.dedupKey !== undefined && (job.dedupKey === '' || job.dedupKey.length > 200)) {
+    invalid('dedupKey must be 1–200 characters');
+  }
+  const priority = job.priority ?? JOB_DEFAULTS.priority;
+  const maxAttempts = job.maxAttempts ?? JOB_DEFAULTS.maxAttempts;
+  checkInteger('priority', priority, -1_000_000, 1_000_000);
+  checkInteger('maxAttempts', maxAttempts, 1, 1000);
+  return [
+    job.id ?? randomUUID(),
+    job.kind,
+    job.ownerId,
+    priority,
+    maxAttempts,
+    toJson('input', job.input),
+    job.dedupKey ?? null,
+  ];
+}
+
 function assertInTransaction(tx: EntityManager, method: string): void {
   if (!tx.queryRunner?.isTransactionActive) {
     throw new JobError(
@@ -264,22 +304,52 @@ export class JobStore {
    * schema rejects the request.
    */
   async create(tx: EntityManager, job: NewJob, topic: TopicContract<JobRequest>): Promise<CreatedJob> {
-    assertInTransaction(tx, 'create');
-    const kind = jobKindSchema.safeParse(job.kind);
-    if (!kind.success) invalid(`kind "${job.kind}": ${kind.error.issues[0]?.message ?? 'invalid'}`);
-    if (!job.ownerId) invalid('ownerId is required');
-    if (job.id !== undefined && !isJobId(job.id)) invalid(`id "${job.id}" is not a UUID`);
-    const priority = job.priority ?? JOB_DEFAULTS.priority;
-    const maxAttempts = job.maxAttempts ?? JOB_DEFAULTS.maxAttempts;
-    checkInteger('priority', priority, -1_000_000, 1_000_000);
-    checkInteger('maxAttempts', maxAttempts, 1, 1000);
     const [row] = await sqlOf(tx).rows<JobRow>(
-      `INSERT INTO jobs (id, kind, owner_id, priority, max_attempts, input)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${COLUMNS}`,
-      [job.id ?? randomUUID(), job.kind, job.ownerId, priority, maxAttempts, toJson('input', job.input)],
+      `INSERT INTO jobs (id, kind, owner_id, priority, max_attempts, input, dedup_key)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING ${COLUMNS}`,
+      insertValues(tx, 'create', job),
     );
     const created = toJob(row!);
     return { job: created, eventId: await this.requeue(tx, created, topic) };
+  }
+
+  /**
+   * {@link JobStore.create} unless a job with the same `dedupKey` is PENDING or PROCESSING: then
+   * nothing is written and that job is returned. Race-safe: of two transactions creating one key
+   * at once, the second waits for the first and writes nothing if it committed (a unique index on
+   * the active jobs' keys decides, not a prior read).
+   * @throws {@link JobError} `JOB_INVALID` (no `dedupKey` included), `JOB_NOT_IN_TRANSACTION`.
+   */
+  async createUnlessActive(
+    tx: EntityManager,
+    job: NewJob & { dedupKey: string },
+    topic: TopicContract<JobRequest>,
+  ): Promise<DedupedJob> {
+    if (!job.dedupKey) invalid('dedupKey is required');
+    const sql = sqlOf(tx);
+    const values = insertValues(tx, 'createUnlessActive', job);
+    // Twice at most: the conflicting job may finish between the insert and the read of it.
+    for (let round = 0; ; round++) {
+      const [row] = await sql.rows<JobRow>(
+        `INSERT INTO jobs (id, kind, owner_id, priority, max_attempts, input, dedup_key)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ('PENDING', 'PROCESSING')
+         DO NOTHING RETURNING ${COLUMNS}`,
+        values,
+      );
+      if (row) {
+        const created = toJob(row);
+        return { created: true, job: created, eventId: await this.requeue(tx, created, topic) };
+      }
+      const [active] = await sql.rows<JobRow>(
+        `SELECT ${COLUMNS} FROM jobs WHERE dedup_key = $1 AND status IN ('PENDING', 'PROCESSING')`,
+        [job.dedupKey],
+      );
+      if (active) return { created: false, active: toJob(active) };
+      if (round === 1) {
+        throw new JobError('JOB_UNEXPECTED_REPLY', `job key ${job.dedupKey} conflicted but no active job holds it`);
+      }
+    }
   }
 
   /**

@@ -30,6 +30,17 @@ export const generationJobRequested = defineTopic({
   description: 'A generation job (map generation, story enhancement) is waiting for a worker.',
 });
 
+/**
+ * Content-pool worker jobs (seed 001: check_all_pools, generate_*, summarize_session) for the
+ * `pool-filler`. Key: the job id. A request says "a pool job is waiting": the worker takes the best
+ * waiting one (priority, then age), which need not be the one named.
+ */
+export const poolJobRequested = defineTopic({
+  name: 'pool.job.requested.1',
+  schema: jobRequestSchema,
+  description: 'A content-pool worker job (pool check, item generation, session summary) is waiting.',
+});
+
 /** Live progress of a job, in order per job (`seq` from 1): Redis pub/sub and a bounded replay log. */
 export const JOB_EVENT_TYPES = ['job_started', 'progress_update', 'job_completed', 'job_failed'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
