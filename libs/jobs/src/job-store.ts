@@ -108,6 +108,11 @@ export interface RetentionOptions {
   keepFailed?: number;
   /** @defaultValue 50 */
   keepCancelled?: number;
+  /**
+   * Finished jobs older than this (by `finished_at`) are deleted whatever the counts above say
+   * (seed 001: "clean up old completed jobs"). @defaultValue none (counts only)
+   */
+  maxAgeMs?: number;
 }
 
 export interface PurgeResult {
@@ -347,7 +352,10 @@ export class JobStore {
       );
       if (active) return { created: false, active: toJob(active) };
       if (round === 1) {
-        throw new JobError('JOB_UNEXPECTED_REPLY', `job key ${job.dedupKey} conflicted but no active job holds it`);
+        throw new JobError(
+          'JOB_UNEXPECTED_REPLY',
+          `job key ${job.dedupKey} conflicted but no active job holds it`,
+        );
       }
     }
   }
@@ -612,7 +620,8 @@ export class JobStore {
 
   /**
    * Retention for one kind: keeps the newest `keepCompleted` COMPLETED, `keepFailed` FAILED and
-   * `keepCancelled` CANCELLED jobs (by `finished_at`) and deletes the older ones. Running and
+   * `keepCancelled` CANCELLED jobs (by `finished_at`) and deletes the older ones, and any finished
+   * longer than `maxAgeMs` ago. Running and
    * waiting jobs are never touched. @returns how many were deleted per status.
    */
   async purgeFinished(sql: Sql, kind: string, options: RetentionOptions = {}): Promise<PurgeResult> {
@@ -622,6 +631,7 @@ export class JobStore {
     checkInteger('keepCompleted', keepCompleted, 0, 10_000_000);
     checkInteger('keepFailed', keepFailed, 0, 10_000_000);
     checkInteger('keepCancelled', keepCancelled, 0, 10_000_000);
+    if (options.maxAgeMs !== undefined) checkLeaseMs(options.maxAgeMs);
     const rows = await sql.rows<{ status: JobStatus; n: string }>(
       `WITH ranked AS (
          SELECT id, status,
@@ -632,11 +642,12 @@ export class JobStore {
        deleted AS (
          DELETE FROM jobs j USING ranked r
           WHERE j.id = r.id
-            AND r.rank > CASE r.status WHEN 'COMPLETED' THEN $2::bigint WHEN 'FAILED' THEN $3::bigint ELSE $4::bigint END
+            AND (r.rank > CASE r.status WHEN 'COMPLETED' THEN $2::bigint WHEN 'FAILED' THEN $3::bigint ELSE $4::bigint END
+                 OR j.finished_at < now() - ${ms('$5')})
          RETURNING j.status
        )
        SELECT status, count(*) AS n FROM deleted GROUP BY status`,
-      [kind, keepCompleted, keepFailed, keepCancelled],
+      [kind, keepCompleted, keepFailed, keepCancelled, options.maxAgeMs ?? null],
     );
     const count = (status: JobStatus) => Number(rows.find((r) => r.status === status)?.n ?? 0);
     return { completed: count('COMPLETED'), failed: count('FAILED'), cancelled: count('CANCELLED') };

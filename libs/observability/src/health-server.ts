@@ -28,6 +28,11 @@ export interface HealthServerOptions {
    * @defaultValue 2000
    */
   checkTimeoutMs?: number;
+  /**
+   * The app's own status document, served on `GET /health` (e.g. seed 001's worker: last run,
+   * last error, mode, uptime). No dependency checks; a throw answers 500. @defaultValue none (404)
+   */
+  status?: () => Promise<Record<string, unknown>>;
 }
 
 interface Reply {
@@ -45,6 +50,7 @@ interface Reply {
  * - `GET /health/ready` → runs every check in parallel → 200 `{status:'ok', checks}` or 503
  *   `{status:'unavailable', checks}` with each failing check's error message.
  * - `GET /metrics` → the registry in Prometheus text format.
+ * - `GET /health` → the app's status document, when it gives one (`status`).
  * - other paths 404, other methods 405.
  */
 export class HealthServer {
@@ -111,7 +117,11 @@ export class HealthServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://health.invalid').pathname;
-    const route = this.routes.get(path);
+    const { status } = this.options;
+    const route =
+      path === '/health' && status
+        ? async () => json(200, { status: 'ok', ...(await status()) })
+        : this.routes.get(path);
     let reply: Reply;
     if (!route) reply = json(404, { error: 'not found' });
     else if (request.method !== 'GET') reply = json(405, { error: 'method not allowed' });

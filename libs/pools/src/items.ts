@@ -17,7 +17,9 @@ export const questItem = z.object({
   description: text(600),
   objectives: z
     .array(
-      z.object({ type: z.enum(OBJECTIVE_TYPES), target: text(80), count: z.number().int().min(1).max(50) }).strict(),
+      z
+        .object({ type: z.enum(OBJECTIVE_TYPES), target: text(80), count: z.number().int().min(1).max(50) })
+        .strict(),
     )
     .min(1)
     .max(4),
@@ -40,7 +42,11 @@ export const encounterItem = z.object({
   enemies: z
     .array(
       z
-        .object({ name: text(80), count: z.number().int().min(1).max(20), challenge_rating: z.number().min(0).max(30) })
+        .object({
+          name: text(80),
+          count: z.number().int().min(1).max(20),
+          challenge_rating: z.number().min(0).max(30),
+        })
         .strict(),
     )
     .min(1)
@@ -51,8 +57,14 @@ export const dungeonItem = z.object({
   name: text(120),
   description: text(600),
   recommended_level: z.number().int().min(1).max(20),
-  rooms: z.array(z.object({ name: text(80), description: text(300) }).strict()).min(3).max(8),
-  encounters: z.array(z.object({ room: text(80), description: text(300) }).strict()).min(1).max(6),
+  rooms: z
+    .array(z.object({ name: text(80), description: text(300) }).strict())
+    .min(3)
+    .max(8),
+  encounters: z
+    .array(z.object({ room: text(80), description: text(300) }).strict())
+    .min(1)
+    .max(6),
   loot: z
     .array(z.object({ name: text(80), rarity: z.enum(['common', 'uncommon', 'rare', 'legendary']) }).strict())
     .min(1)

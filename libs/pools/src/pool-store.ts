@@ -56,7 +56,10 @@ const ITEM_COLUMNS: Readonly<Record<PoolName, readonly string[]>> = {
 const JSON_COLUMNS = new Set(['objectives', 'traits', 'enemies', 'rooms', 'encounters', 'loot', 'position']);
 
 function valuesOf(pool: PoolName, item: PoolItem, campaignSeed: string | undefined): unknown[] {
-  const record: Record<string, unknown> = { ...(item as Record<string, unknown>), campaign_seed: campaignSeed };
+  const record: Record<string, unknown> = {
+    ...(item as Record<string, unknown>),
+    campaign_seed: campaignSeed,
+  };
   return ITEM_COLUMNS[pool].map((column) =>
     JSON_COLUMNS.has(column) ? JSON.stringify(record[column]) : record[column],
   );
@@ -162,10 +165,12 @@ export class PoolStore {
     campaignSeed?: string,
     traceparent?: string,
   ): Promise<string | undefined> {
-    const [row] = await sql.rows<{ id: string | null }>(
-      'SELECT pool_refill_if_low($1, $2, $3, $4) AS id',
-      [pool, available, campaignSeed ?? null, traceparent ?? null],
-    );
+    const [row] = await sql.rows<{ id: string | null }>('SELECT pool_refill_if_low($1, $2, $3, $4) AS id', [
+      pool,
+      available,
+      campaignSeed ?? null,
+      traceparent ?? null,
+    ]);
     return row?.id ?? undefined;
   }
 
@@ -174,13 +179,16 @@ export class PoolStore {
     sql: Sql,
     job: { kind: string; params: unknown; priority: number; ownerId: string; traceparent?: string },
   ): Promise<string> {
-    const [row] = await sql.rows<{ id: string }>('SELECT enqueue_worker_job($1, $2::jsonb, $3, $4, $5) AS id', [
-      job.kind,
-      job.params === undefined || job.params === null ? null : JSON.stringify(job.params),
-      job.priority,
-      job.ownerId,
-      job.traceparent ?? null,
-    ]);
+    const [row] = await sql.rows<{ id: string }>(
+      'SELECT enqueue_worker_job($1, $2::jsonb, $3, $4, $5) AS id',
+      [
+        job.kind,
+        job.params === undefined || job.params === null ? null : JSON.stringify(job.params),
+        job.priority,
+        job.ownerId,
+        job.traceparent ?? null,
+      ],
+    );
     return row!.id;
   }
 
@@ -239,20 +247,32 @@ export class PoolStore {
       [...values, meta.jobId, meta.itemIndex, meta.model],
     );
     if (inserted.length > 0) return 'inserted';
-    const [existing] = await sql.rows(`SELECT 1 FROM ${POOL_TABLES[pool]} WHERE job_id = $1 AND item_index = $2`, [
-      meta.jobId,
-      meta.itemIndex,
-    ]);
+    const [existing] = await sql.rows(
+      `SELECT 1 FROM ${POOL_TABLES[pool]} WHERE job_id = $1 AND item_index = $2`,
+      [meta.jobId, meta.itemIndex],
+    );
     return existing ? 'exists' : 'duplicate';
   }
 
   async claimQuest(
     sql: Sql,
-    claim: { characterId: string; minLevel: number; maxLevel: number; location?: Location; traceparent?: string },
+    claim: {
+      characterId: string;
+      minLevel: number;
+      maxLevel: number;
+      location?: Location;
+      traceparent?: string;
+    },
   ): Promise<ClaimResult<PoolItems['quests']>> {
     const [row] = await sql.rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_quest($1, $2, $3, $4::jsonb, $5)',
-      [claim.characterId, claim.minLevel, claim.maxLevel, jsonOrNull(claim.location), claim.traceparent ?? null],
+      [
+        claim.characterId,
+        claim.minLevel,
+        claim.maxLevel,
+        jsonOrNull(claim.location),
+        claim.traceparent ?? null,
+      ],
     );
     return claimResult(row!, 'quest_id', (r) => ({
       title: r.title as string,
@@ -268,12 +288,10 @@ export class PoolStore {
     sql: Sql,
     claim: { campaignSeed: string; location?: Location; claimedBy?: string; traceparent?: string },
   ): Promise<ClaimResult<PoolItems['npcs']>> {
-    const [row] = await sql.rows<Record<string, unknown>>('SELECT * FROM pool_claim_npc($1, $2::jsonb, $3, $4)', [
-      claim.campaignSeed,
-      jsonOrNull(claim.location),
-      claim.claimedBy ?? null,
-      claim.traceparent ?? null,
-    ]);
+    const [row] = await sql.rows<Record<string, unknown>>(
+      'SELECT * FROM pool_claim_npc($1, $2::jsonb, $3, $4)',
+      [claim.campaignSeed, jsonOrNull(claim.location), claim.claimedBy ?? null, claim.traceparent ?? null],
+    );
     return claimResult(row!, 'npc_id', (r) => ({
       name: r.name as string,
       role: r.role as string,
@@ -365,7 +383,9 @@ export class PoolStore {
   }
 
   async campaign(sql: Sql, campaignSeed: string): Promise<Campaign | undefined> {
-    const [row] = await sql.rows<CampaignRow>('SELECT * FROM campaigns WHERE campaign_seed = $1', [campaignSeed]);
+    const [row] = await sql.rows<CampaignRow>('SELECT * FROM campaigns WHERE campaign_seed = $1', [
+      campaignSeed,
+    ]);
     return row ? toCampaign(row) : undefined;
   }
 
@@ -455,5 +475,3 @@ function claimResult<T>(
     refillJobId: (row.refill_job_id as string | null) ?? undefined,
   };
 }
-
-

@@ -87,7 +87,13 @@ export const locationSchema = z.object({ x: z.number().finite(), y: z.number().f
 export type Location = z.infer<typeof locationSchema>;
 
 const range = (max: number, integer: boolean) => {
-  const bound = integer ? z.number().int().min(integer ? 1 : 0).max(max) : z.number().min(0).max(max);
+  const bound = integer
+    ? z
+        .number()
+        .int()
+        .min(integer ? 1 : 0)
+        .max(max)
+    : z.number().min(0).max(max);
   return z
     .tuple([bound, bound])
     .refine(([lo, hi]) => lo <= hi, 'expected [low, high] with low <= high (the range is inverted)');
@@ -119,8 +125,24 @@ export type PoolJobInputs = {
 };
 
 /** Quest objective types the game knows; the LLM's objectives are checked against them. */
-export const OBJECTIVE_TYPES = ['kill_enemies', 'collect_items', 'escort', 'explore', 'deliver', 'talk_to'] as const;
+export const OBJECTIVE_TYPES = [
+  'kill_enemies',
+  'collect_items',
+  'escort',
+  'explore',
+  'deliver',
+  'talk_to',
+] as const;
 /** Points of interest kinds. */
 export const POI_KINDS = ['town', 'ruin', 'shrine', 'cave', 'landmark', 'camp', 'tower', 'grove'] as const;
 /** Where encounters happen (the seed's `location_type`). */
-export const LOCATION_TYPES = ['forest', 'mountain', 'swamp', 'desert', 'road', 'cave', 'coast', 'ruins'] as const;
+export const LOCATION_TYPES = [
+  'forest',
+  'mountain',
+  'swamp',
+  'desert',
+  'road',
+  'cave',
+  'coast',
+  'ruins',
+] as const;

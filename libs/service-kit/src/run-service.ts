@@ -15,6 +15,8 @@ export interface ServiceDefinition<S extends z.ZodType<BaseServiceEnv>> {
   rootModule: (config: z.output<S>) => Type<unknown> | DynamicModule;
   /** Dependency checks behind `/health/ready` (Kafka, Postgres, Redis…), built from the running app. */
   readinessChecks?: (app: INestApplicationContext, config: z.output<S>) => Record<string, ReadinessCheck>;
+  /** The app's status document on `GET /health` (see `HealthServerOptions.status`). @defaultValue none */
+  status?: (app: INestApplicationContext, config: z.output<S>) => () => Promise<Record<string, unknown>>;
   /** @defaultValue 25000 (below Kubernetes' 30 s grace period) */
   shutdownTimeoutMs?: number;
 }
@@ -66,6 +68,7 @@ export async function runService<S extends z.ZodType<BaseServiceEnv>>(
     registry,
     logger,
     readinessChecks: definition.readinessChecks?.(app, config) ?? {},
+    ...(definition.status ? { status: definition.status(app, config) } : {}),
   });
   try {
     await health.start();

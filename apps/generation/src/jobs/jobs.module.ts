@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Module } from '@nestjs/common';
 import { generationJobRequested, inNamespace } from '@fleet/contracts';
 import { type DataSource } from '@fleet/db';
+import { JobRunner, jobWorkerMetrics, type JobWorkerMetrics } from '@fleet/job-worker';
 import { JobEvents, JobStore } from '@fleet/jobs';
 import { type LlmClient } from '@fleet/llm';
 import { type ObjectStore } from '@fleet/object-store';
@@ -16,8 +17,6 @@ import { type Config } from '../config';
 import { MapGeneration } from '../map/map-generation';
 import { StoryEnhancement } from '../story/story-enhancement';
 import { GenerationConsumer } from './generation.consumer';
-import { generationMetrics, type GenerationMetrics } from './generation.metrics';
-import { JobRunner } from './job-runner';
 import { JOB_STORE } from './jobs.tokens';
 
 /** The worker: the job kinds, the runner that claims and leases, the consumer and the reaper. */
@@ -26,7 +25,7 @@ import { JOB_STORE } from './jobs.tokens';
     {
       provide: GENERATION_METRICS,
       inject: [METRICS_REGISTRY],
-      useFactory: (registry: Registry) => generationMetrics(registry),
+      useFactory: (registry: Registry) => jobWorkerMetrics(registry, 'generation'),
     },
     { provide: JOB_STORE, useValue: new JobStore() },
     {
@@ -49,7 +48,7 @@ import { JOB_STORE } from './jobs.tokens';
         llm: LlmClient,
         objects: ObjectStore,
         store: JobStore,
-        metrics: GenerationMetrics,
+        metrics: JobWorkerMetrics,
       ) =>
         new JobRunner({
           dataSource,

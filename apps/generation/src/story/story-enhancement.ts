@@ -3,8 +3,7 @@ import { type Job } from '@fleet/jobs';
 import { type LlmClient } from '@fleet/llm';
 import { type StoryStore } from '@fleet/stories';
 import { z } from 'zod';
-import { JobRejected, type AttemptFailure } from '../jobs/failure';
-import { type JobAttempt, type JobKind } from '../jobs/job-kind';
+import { JobRejected, type AttemptFailure, type JobAttempt, type JobKind } from '@fleet/job-worker';
 
 export const STORY_ENHANCEMENT = 'story_enhancement';
 

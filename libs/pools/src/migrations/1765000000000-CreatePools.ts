@@ -64,7 +64,9 @@ export class CreatePools1765000000000 implements MigrationInterface {
       )`);
     for (const pool of POOLS) {
       const { minSize, batchSize } = POOL_DEFAULTS[pool];
-      await q(`INSERT INTO pool_settings (pool, min_size, batch_size) VALUES ('${pool}', ${minSize}, ${batchSize})`);
+      await q(
+        `INSERT INTO pool_settings (pool, min_size, batch_size) VALUES ('${pool}', ${minSize}, ${batchSize})`,
+      );
     }
     // request_topic (namespaced), max_job_count, max_attempts: written by the pool-filler at boot.
     await q(`
@@ -152,7 +154,9 @@ export class CreatePools1765000000000 implements MigrationInterface {
       `CREATE INDEX combat_encounters_claim ON combat_encounters (location_type, challenge_rating) WHERE NOT used`,
     );
     await q(`CREATE INDEX dungeon_content_claim ON dungeon_content (created_at) WHERE NOT used`);
-    await q(`CREATE INDEX points_of_interest_claim ON points_of_interest (campaign_seed, created_at) WHERE NOT used`);
+    await q(
+      `CREATE INDEX points_of_interest_claim ON points_of_interest (campaign_seed, created_at) WHERE NOT used`,
+    );
 
     await q(`
       CREATE FUNCTION pool_invalid(p_field text, p_message text) RETURNS void LANGUAGE plpgsql AS $$

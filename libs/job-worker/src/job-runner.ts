@@ -5,7 +5,7 @@ import { JobError, withLease, type Job, type JobEvents, type JobStore } from '@f
 import { Semaphore } from '@fleet/llm';
 import { type Logger } from '@fleet/observability';
 import { classifyFailure, type AttemptFailure } from './failure';
-import { type GenerationMetrics, type JobOutcome } from './generation.metrics';
+import { type JobOutcome, type JobWorkerMetrics } from './metrics';
 import { type JobKind } from './job-kind';
 
 type JobEventType = 'job_started' | 'progress_update' | 'job_completed' | 'job_failed';
@@ -25,7 +25,15 @@ export interface JobRunnerOptions {
   concurrency: number;
   /** Deliveries of one request the consumer makes before its DLQ (`JOB_MAX_ATTEMPTS`). */
   maxDeliveries: number;
-  metrics: GenerationMetrics;
+  /**
+   * Which job a request runs. `job` (default): the job it names — a request that finds its job
+   * not PENDING is a duplicate. `best-waiting`: the best PENDING job of the runner's kinds (highest
+   * priority, then oldest; `claimNext`), so priorities hold however requests are ordered in Kafka.
+   * Every waiting job has at least one request in flight (creation, retry, reaper and release each
+   * add one), so taking another job than the one named never leaves a job without a request.
+   */
+  claim?: 'job' | 'best-waiting';
+  metrics: JobWorkerMetrics;
   logger: Logger;
 }
 
@@ -117,23 +125,30 @@ export class JobRunner {
     return { abortTimer };
   }
 
-  private async run(kind: JobKind, request: JobRequest, context: MessageContext): Promise<void> {
+  private async run(requested: JobKind, request: JobRequest, context: MessageContext): Promise<void> {
+    let kind = requested;
     const { store, workerId, leaseMs, metrics, logger } = this.options;
-    const job = await store.claim(this.sql, request.jobId, workerId, leaseMs);
-    if (!job) {
+    const claimed =
+      this.options.claim === 'best-waiting'
+        ? await store.claimNext(this.sql, this.kindNames(), workerId, leaseMs)
+        : await store.claim(this.sql, request.jobId, workerId, leaseMs);
+    if (!claimed) {
       metrics.jobs.inc({ kind: kind.kind, outcome: 'duplicate' });
       logger.info(
         { jobId: request.jobId, kind: kind.kind },
-        'job not PENDING (duplicate delivery or running elsewhere); skipped',
+        'no PENDING job for this request (duplicate delivery, or running elsewhere); skipped',
       );
       return;
     }
+    const job = claimed;
+    // best-waiting may run another kind than the request's.
+    kind = this.kinds.get(job.kind) ?? kind;
     const stopTimer = metrics.duration.startTimer({ kind: kind.kind });
     const shutdown = new AbortController();
     this.running.set(job.id, shutdown);
     metrics.inFlight.set(this.running.size);
     const log = logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
-    log.info({ maxAttempts: job.maxAttempts }, 'job started');
+    log.info({ maxAttempts: job.maxAttempts, requestedJobId: request.jobId }, 'job started');
     let outcome: JobOutcome = 'failed';
     try {
       await this.emit(job, 'job_started');

@@ -15,6 +15,20 @@ export class JobRejected extends Error {
   }
 }
 
+/**
+ * An attempt that failed in a way another attempt may not (a model that kept producing unusable
+ * items): retried while the job has attempts left, then FAILED with `code`.
+ */
+export class JobAttemptFailed extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobAttemptFailed';
+  }
+}
+
 /** Why one attempt of a job ended without a result, as stored in the job's `error`. */
 export interface AttemptFailure {
   /** Another attempt may succeed (the job goes back to PENDING while it has attempts left). */
@@ -43,7 +57,7 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * What an error thrown by a job's work means for the job, or `'crash'` for a programmer error
  * (the runtime exits, the job's lease runs out and the reaper gives it to another worker):
  *
- * - {@link JobRejected}: permanent, its code;
+ * - {@link JobRejected}: permanent, its code; {@link JobAttemptFailed}: retriable, its code;
  * - LLM unavailable (connection refused, timeout, 5xx, 429, breaker open) and a model not loaded:
  *   retriable, `LLM_UNAVAILABLE` — after the last attempt the job ends FAILED with
  *   "LLM unavailable: …" instead of retrying forever;
@@ -54,6 +68,7 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  */
 export function classifyFailure(error: unknown): AttemptFailure | 'crash' {
   if (error instanceof JobRejected) return { retriable: false, code: error.code, message: error.message };
+  if (error instanceof JobAttemptFailed) return { retriable: true, code: error.code, message: error.message };
   if (error instanceof LlmError) {
     switch (error.code) {
       case 'UNAVAILABLE': {
