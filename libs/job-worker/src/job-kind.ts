@@ -27,6 +27,12 @@ export interface JobKind {
    * safe to repeat (a later attempt, or another worker after a crash, starts over).
    */
   run(attempt: JobAttempt): Promise<unknown>;
+  /**
+   * The job is COMPLETED (this replica's attempt produced its result): follow-up work that must not
+   * run while the job still holds its dedup key, e.g. enqueuing the next batch. A throw is logged;
+   * the job stays COMPLETED.
+   */
+  onCompleted?(job: Job): Promise<void>;
   /** The job is FAILED for good (after its last attempt, or rejected): leave its subject saying so. */
   onFailed?(job: Job, failure: AttemptFailure): Promise<void>;
 }

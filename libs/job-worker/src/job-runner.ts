@@ -183,6 +183,9 @@ export class JobRunner {
       await this.emit(done, 'job_completed');
       outcome = 'completed';
       log.info({ result }, 'job completed');
+      await kind
+        .onCompleted?.(done)
+        .catch((err: unknown) => log.error({ err }, 'follow-up of a completed job failed'));
     } catch (error) {
       outcome = await this.afterError(kind, job, context, error, shutdown.signal, log);
     } finally {
