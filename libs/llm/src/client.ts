@@ -67,10 +67,16 @@ export interface LlmClientOptions {
 }
 
 /** One structured-output call. */
-export interface CompleteJsonRequest<S extends z.ZodType> {
+export interface CompleteJsonRequest<S extends z.ZodType, A extends z.ZodType = S> {
   messages: readonly ChatMessage[];
   /** A zod object: sent as the JSON schema and used to validate the answer. */
   schema: S;
+  /**
+   * Validates the answer instead of `schema`, which is still what the server is asked for: a looser
+   * shape lets the caller check parts of an answer one by one (several items per call, where one
+   * bad item should not cost the others). @defaultValue `schema`
+   */
+  accept?: A;
   /** `json_schema.name`: 1–64 letters, digits, `_`, `-`. Shows in the server's logs and ours. */
   schemaName: string;
   /** @defaultValue the server's default */
@@ -186,9 +192,9 @@ export class LlmClient {
    * @throws LlmAbortedError when `signal` aborted.
    * @throws TypeError for a schema strict structured output cannot express (a programmer error).
    */
-  async completeJson<S extends z.ZodType>(
-    request: CompleteJsonRequest<S>,
-  ): Promise<CompleteJsonResult<z.output<S>>> {
+  async completeJson<S extends z.ZodType, A extends z.ZodType = S>(
+    request: CompleteJsonRequest<S, A>,
+  ): Promise<CompleteJsonResult<z.output<A>>> {
     const started = performance.now();
     assertSchemaName(request.schemaName);
     const chat: ChatRequest = {
@@ -207,7 +213,7 @@ export class LlmClient {
       const answer = await this.send(chat, request.signal, tally);
       usage.promptTokens += answer.promptTokens;
       usage.completionTokens += answer.completionTokens;
-      const output = parseStructuredOutput(answer, request.schema);
+      const output = parseStructuredOutput(answer, (request.accept ?? request.schema) as A);
       this.metrics.requestDuration.observe(
         { endpoint: answer.endpoint, outcome: output.ok ? 'success' : 'invalid_output' },
         answer.durationMs / 1000,

@@ -25,7 +25,9 @@ export {
 } from './pools';
 export {
   MAP_SIZE,
+  callAnswer,
   callSchema,
+  itemSchemas,
   dungeonItem,
   encounterItem,
   normalizedTitle,

@@ -127,15 +127,34 @@ export function callSchema(pool: PoolName, count: number, target: CallTarget = {
   }
 }
 
-/** Why a schema-valid item is still refused, named for the `rejected items by reason` metric. */
-export type RejectionReason = 'level_out_of_range' | 'reward_out_of_range' | 'cr_out_of_range';
+/**
+ * What a call's answer must be before its items are looked at one by one: an object with an
+ * `items` array (each item then checked with {@link itemSchemas} and {@link rejectionOf}).
+ */
+export const callAnswer = z.object({ items: z.array(z.unknown()).min(1).max(100) });
+
+/** Each pool's item schema, without a call's narrowing. */
+export const itemSchemas = {
+  quests: questItem,
+  npcs: npcItem,
+  encounters: encounterItem,
+  dungeons: dungeonItem,
+  pois: poiItem,
+} as const satisfies Record<PoolName, z.ZodType>;
+
+/**
+ * Why an item is refused, named for the `pool_items_rejected_total{reason}` metric: its shape
+ * (`invalid_item`), the game's rules, or (decided by the database) a title already in the pool.
+ */
+export type RejectionReason =
+  'invalid_item' | 'level_out_of_range' | 'reward_out_of_range' | 'cr_out_of_range' | 'duplicate';
 
 /** Game rules an answer must follow beyond its shape; `undefined` when the item is acceptable. */
 export function rejectionOf(
   pool: PoolName,
   item: PoolItem,
   target: CallTarget & { levelRange?: readonly [number, number] },
-): RejectionReason | undefined {
+): Exclude<RejectionReason, 'invalid_item' | 'duplicate'> | undefined {
   if (pool === 'quests') {
     const quest = item as PoolItems['quests'];
     const [lo, hi] = target.levelRange ?? [1, 20];

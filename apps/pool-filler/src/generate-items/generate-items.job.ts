@@ -7,7 +7,9 @@ import {
   LOCATION_TYPES,
   OBJECTIVE_TYPES,
   POI_KINDS,
+  callAnswer,
   callSchema,
+  itemSchemas,
   poolJobInputSchemas,
   questRewardBounds,
   rejectionOf,
@@ -144,7 +146,10 @@ export class GenerateItems implements JobKind {
             content: this.prompt(want, target, avoid, `${job.id.slice(0, 8)}-${job.attempts}-${call}`),
           },
         ],
+        // Asked for narrowed to this call (a constrained decoder stays inside it); accepted as any
+        // items array, so that each item is checked on its own and one bad item costs only itself.
         schema: callSchema(pool, want, target),
+        accept: callAnswer,
         schemaName: `pool_${pool}`,
         temperature: 0.9,
         maxTokens: this.o.maxTokens,
@@ -156,10 +161,14 @@ export class GenerateItems implements JobKind {
       result.completionTokens += answer.usage.completionTokens;
 
       let storedNow = 0;
-      for (const item of answer.value.items as PoolItem[]) {
+      for (const raw of answer.value.items) {
         if (missing.length === 0) break;
-        let reason: string | undefined = rejectionOf(pool, item, { ...target, levelRange, crRange });
-        if (!reason) {
+        const shaped = itemSchemas[pool].safeParse(raw);
+        const item = shaped.success ? (shaped.data as PoolItem) : undefined;
+        let reason: string | undefined = item
+          ? rejectionOf(pool, item, { ...target, levelRange, crRange })
+          : 'invalid_item';
+        if (item && !reason) {
           const outcome = await store.insertItem(this.sql, pool, item as never, {
             jobId: job.id,
             itemIndex: missing[0]!,
@@ -177,8 +186,9 @@ export class GenerateItems implements JobKind {
             continue;
           }
         }
-        result.rejected[reason] = (result.rejected[reason] ?? 0) + 1;
-        metrics.rejected.inc({ pool, reason });
+        const why = reason ?? 'invalid_item';
+        result.rejected[why] = (result.rejected[why] ?? 0) + 1;
+        metrics.rejected.inc({ pool, reason: why });
         rejectionsLeft--;
       }
       result.storedThisAttempt += storedNow;
