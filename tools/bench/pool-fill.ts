@@ -108,7 +108,9 @@ async function main(): Promise<void> {
     sizes: seedSizes,
     replicas: REPLICAS,
   });
-  console.log(`  wall time            ${(full.wallMs / 1000).toFixed(1)} s (${full.jobs} jobs, ${full.calls} LLM calls, ${full.failed} failed)`);
+  console.log(
+    `  wall time            ${(full.wallMs / 1000).toFixed(1)} s (${full.jobs} jobs, ${full.calls} LLM calls, ${full.failed} failed)`,
+  );
   console.log(`  GPU busy fraction    ${full.busyFraction.toFixed(3)} (goal >= 0.95)`);
   for (const level of full.levels) {
     console.log(

@@ -104,13 +104,11 @@ describe('pool-filler: the seed’s SQL, verbatim, in psql', () => {
       'seed priority 1 (highest) is the jobs table’s 10',
     );
     assert.deepEqual(jobs[1]!.input, { count: 20, level_range: [1, 10] });
-    const outbox = await fx
-      .sql()
-      .rows<{
-        topic: string;
-        aggregate_key: string;
-        payload: { jobId: string; kind: string; requestedAt: string };
-      }>('SELECT topic, aggregate_key, payload FROM outbox_events ORDER BY seq');
+    const outbox = await fx.sql().rows<{
+      topic: string;
+      aggregate_key: string;
+      payload: { jobId: string; kind: string; requestedAt: string };
+    }>('SELECT topic, aggregate_key, payload FROM outbox_events ORDER BY seq');
     assert.deepEqual(
       outbox.map((o) => o.payload.jobId),
       jobs.map((j) => j.id),
