@@ -12,6 +12,7 @@ import { type z } from 'zod';
 import { configSchema as api } from '../../apps/api/src/config';
 import { configSchema as fileMerge } from '../../apps/file-merge/src/config';
 import { configSchema as generation } from '../../apps/generation/src/config';
+import { configSchema as poolFiller } from '../../apps/pool-filler/src/config';
 import { configSchema as messageRouter } from '../../apps/message-router/src/config';
 import { configSchema as outboxPoller } from '../../apps/outbox-poller/src/config';
 import { configSchema as redisBackfill } from '../../apps/redis-backfill/src/config';
@@ -24,6 +25,7 @@ const SCHEMAS: Record<string, z.ZodObject> = {
   api,
   'file-merge': fileMerge,
   generation,
+  'pool-filler': poolFiller,
   'message-router': messageRouter,
   'outbox-poller': outboxPoller,
   'redis-backfill': redisBackfill,
