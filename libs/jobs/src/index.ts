@@ -7,7 +7,6 @@ export {
   MAX_STAGE_LENGTH,
   type CancelOutcome,
   type CreatedJob,
-  type DedupedJob,
   type Job,
   type JobKindStats,
   type NewJob,

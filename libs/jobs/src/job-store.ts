@@ -38,7 +38,7 @@ export interface Job {
    * reports (see {@link JobEvents.emit}); 0 before the first claim.
    */
   lastEventSeq: number;
-  /** While the job waits or runs, no other job has this key (see {@link JobStore.createUnlessActive}). */
+  /** While the job waits or runs, no other job has this key. */
   dedupKey: string | null;
 }
 
@@ -54,8 +54,9 @@ export interface NewJob {
   /** @defaultValue a random UUID */
   id?: string;
   /**
-   * At most one PENDING or PROCESSING job per key (e.g. `pool:quests`): see
-   * {@link JobStore.createUnlessActive}. @defaultValue none (not constrained)
+   * At most one PENDING or PROCESSING job per key (e.g. `pool:quests`): a unique index on the active
+   * jobs' keys refuses a second one (the content pools' SQL functions insert with ON CONFLICT DO
+   * NOTHING on it). @defaultValue none (not constrained)
    */
   dedupKey?: string;
 }
@@ -65,12 +66,6 @@ export interface CreatedJob {
   /** The outbox event that asks a worker to run the job. */
   eventId: string;
 }
-
-/** What {@link JobStore.createUnlessActive} did. */
-export type DedupedJob =
-  | ({ created: true } & CreatedJob)
-  /** A job with the same key was already waiting or running: nothing was written. */
-  | { created: false; active: Job };
 
 /** What {@link JobStore.cancel} did. */
 export type CancelOutcome =
@@ -316,48 +311,6 @@ export class JobStore {
     );
     const created = toJob(row!);
     return { job: created, eventId: await this.requeue(tx, created, topic) };
-  }
-
-  /**
-   * {@link JobStore.create} unless a job with the same `dedupKey` is PENDING or PROCESSING: then
-   * nothing is written and that job is returned. Race-safe: of two transactions creating one key
-   * at once, the second waits for the first and writes nothing if it committed (a unique index on
-   * the active jobs' keys decides, not a prior read).
-   * @throws {@link JobError} `JOB_INVALID` (no `dedupKey` included), `JOB_NOT_IN_TRANSACTION`.
-   */
-  async createUnlessActive(
-    tx: EntityManager,
-    job: NewJob & { dedupKey: string },
-    topic: TopicContract<JobRequest>,
-  ): Promise<DedupedJob> {
-    if (!job.dedupKey) invalid('dedupKey is required');
-    const sql = sqlOf(tx);
-    const values = insertValues(tx, 'createUnlessActive', job);
-    // Twice at most: the conflicting job may finish between the insert and the read of it.
-    for (let round = 0; ; round++) {
-      const [row] = await sql.rows<JobRow>(
-        `INSERT INTO jobs (id, kind, owner_id, priority, max_attempts, input, dedup_key)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
-         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ('PENDING', 'PROCESSING')
-         DO NOTHING RETURNING ${COLUMNS}`,
-        values,
-      );
-      if (row) {
-        const created = toJob(row);
-        return { created: true, job: created, eventId: await this.requeue(tx, created, topic) };
-      }
-      const [active] = await sql.rows<JobRow>(
-        `SELECT ${COLUMNS} FROM jobs WHERE dedup_key = $1 AND status IN ('PENDING', 'PROCESSING')`,
-        [job.dedupKey],
-      );
-      if (active) return { created: false, active: toJob(active) };
-      if (round === 1) {
-        throw new JobError(
-          'JOB_UNEXPECTED_REPLY',
-          `job key ${job.dedupKey} conflicted but no active job holds it`,
-        );
-      }
-    }
   }
 
   /**
