@@ -5,6 +5,7 @@ import { ChatModule } from './chat/chat.module';
 import { ClientsModule } from './clients.module';
 import { ConversationEventsModule } from './conversation-events/conversation-events.module';
 import { JobsModule } from './jobs/jobs.module';
+import { PoolsModule } from './pools/pools.module';
 import { UploadsModule } from './uploads/uploads.module';
 import { WebSocketModule } from './websocket/websocket-upgrades';
 
@@ -19,6 +20,7 @@ import { WebSocketModule } from './websocket/websocket-upgrades';
     ChannelWebhooksModule,
     UploadsModule,
     JobsModule,
+    PoolsModule,
   ],
 })
 export class AppModule {}

@@ -145,3 +145,14 @@ export async function enqueueAll(
   );
   return rows.map((r) => r.id);
 }
+
+/**
+ * The active span's W3C `traceparent`, for outbox rows written by SQL (functions such as the
+ * pools' `enqueue_worker_job` take it as an argument), so a trace continues through them as it
+ * does through {@link enqueue}. Undefined without an active, sampled-or-not span.
+ */
+export function currentTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}

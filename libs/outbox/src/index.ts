@@ -1,4 +1,5 @@
 export {
+  currentTraceparent,
   enqueue,
   enqueueAll,
   OUTBOX_ROW_COLUMNS,

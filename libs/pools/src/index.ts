@@ -49,6 +49,7 @@ export {
   type PoolLevel,
   type PoolSettings,
 } from './pool-store';
+export { PoolArgumentError, poolArgumentErrorOf } from './pool.errors';
 export { CreatePools1765000000000 } from './migrations/1765000000000-CreatePools';
 import { CreatePools1765000000000 } from './migrations/1765000000000-CreatePools';
 

@@ -1,6 +1,7 @@
 import { type Sql } from '@fleet/db';
 import { GENERATE_JOB_OF, POOL_TABLES, POOLS, type Location, type PoolName } from './pools';
 import { type PoolItem, type PoolItems } from './items';
+import { poolArgumentErrorOf } from './pool.errors';
 
 /** What one claim did: the item (none when the pool had nothing that fits), what is left, the refill. */
 export interface ClaimResult<T> {
@@ -174,12 +175,15 @@ export class PoolStore {
     return row?.id ?? undefined;
   }
 
-  /** `enqueue_worker_job`: validates in the database (SQLSTATE 22023 naming the field) and enqueues. */
+  /**
+   * `enqueue_worker_job`: validates in the database and enqueues.
+   * @throws {@link PoolArgumentError} naming the refused argument; nothing written.
+   */
   async enqueueJob(
     sql: Sql,
     job: { kind: string; params: unknown; priority: number; ownerId: string; traceparent?: string },
   ): Promise<string> {
-    const [row] = await sql.rows<{ id: string }>(
+    const [row] = await checked(sql).rows<{ id: string }>(
       'SELECT enqueue_worker_job($1, $2::jsonb, $3, $4, $5) AS id',
       [
         job.kind,
@@ -264,7 +268,7 @@ export class PoolStore {
       traceparent?: string;
     },
   ): Promise<ClaimResult<PoolItems['quests']>> {
-    const [row] = await sql.rows<Record<string, unknown>>(
+    const [row] = await checked(sql).rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_quest($1, $2, $3, $4::jsonb, $5)',
       [
         claim.characterId,
@@ -288,7 +292,7 @@ export class PoolStore {
     sql: Sql,
     claim: { campaignSeed: string; location?: Location; claimedBy?: string; traceparent?: string },
   ): Promise<ClaimResult<PoolItems['npcs']>> {
-    const [row] = await sql.rows<Record<string, unknown>>(
+    const [row] = await checked(sql).rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_npc($1, $2::jsonb, $3, $4)',
       [claim.campaignSeed, jsonOrNull(claim.location), claim.claimedBy ?? null, claim.traceparent ?? null],
     );
@@ -313,7 +317,7 @@ export class PoolStore {
       traceparent?: string;
     },
   ): Promise<ClaimResult<PoolItems['encounters']>> {
-    const [row] = await sql.rows<Record<string, unknown>>(
+    const [row] = await checked(sql).rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_encounter($1, $2, $3, $4, $5::jsonb, $6)',
       [
         claim.locationType,
@@ -337,7 +341,7 @@ export class PoolStore {
     sql: Sql,
     claim: { claimedBy: string; campaignSeed?: string; location?: Location; traceparent?: string },
   ): Promise<ClaimResult<PoolItems['dungeons']>> {
-    const [row] = await sql.rows<Record<string, unknown>>(
+    const [row] = await checked(sql).rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_dungeon($1, $2, $3::jsonb, $4)',
       [claim.claimedBy, claim.campaignSeed ?? null, jsonOrNull(claim.location), claim.traceparent ?? null],
     );
@@ -355,11 +359,10 @@ export class PoolStore {
     sql: Sql,
     claim: { campaignSeed: string; claimedBy: string; traceparent?: string },
   ): Promise<ClaimResult<PoolItems['pois']>> {
-    const [row] = await sql.rows<Record<string, unknown>>('SELECT * FROM pool_claim_poi($1, $2, $3)', [
-      claim.campaignSeed,
-      claim.claimedBy,
-      claim.traceparent ?? null,
-    ]);
+    const [row] = await checked(sql).rows<Record<string, unknown>>(
+      'SELECT * FROM pool_claim_poi($1, $2, $3)',
+      [claim.campaignSeed, claim.claimedBy, claim.traceparent ?? null],
+    );
     return claimResult(row!, 'poi_id', (r) => ({
       name: r.name as string,
       kind: r.kind as PoolItems['pois']['kind'],
@@ -460,6 +463,19 @@ const toCampaign = (r: CampaignRow): Campaign => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
 });
+
+/** `sql` whose statements fail with a {@link PoolArgumentError} when the SQL functions refuse an argument. */
+function checked(sql: Sql): Sql {
+  return {
+    async rows<T>(text: string, values?: readonly unknown[], name?: string): Promise<T[]> {
+      try {
+        return await sql.rows<T>(text, values, name);
+      } catch (error) {
+        throw poolArgumentErrorOf(error) ?? error;
+      }
+    },
+  };
+}
 
 const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 

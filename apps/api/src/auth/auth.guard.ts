@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { type FastifyRequest } from 'fastify';
 import { JWT_VERIFIER } from '../app.tokens';
+import { ApiError } from '../http/api.errors';
 import { AuthError } from './auth.errors';
 import { type JwtVerifier, type Principal } from './jwt-verifier';
 
@@ -44,6 +45,30 @@ export class AuthGuard implements CanActivate {
     const auth = request.auth!;
     if ('error' in auth) throw auth.error;
     return true;
+  }
+}
+
+/**
+ * Lets through only a caller whose token grants `scope`; use after {@link AuthGuard}
+ * (`@UseGuards(AuthGuard, new ScopeGuard(OPERATOR_SCOPE))`). Else 403 `FORBIDDEN` with
+ * `WWW-Authenticate: Bearer error="insufficient_scope"` naming the scope (RFC 6750 §3.1).
+ */
+export class ScopeGuard implements CanActivate {
+  constructor(private readonly scope: string) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const auth = context.switchToHttp().getRequest<FastifyRequest>().auth;
+    if (!auth || 'error' in auth) throw new Error('ScopeGuard used without AuthGuard before it');
+    if (auth.principal.scopes.includes(this.scope)) return true;
+    throw new ApiError(
+      403,
+      'FORBIDDEN',
+      `this route requires the "${this.scope}" scope in the bearer token`,
+      { requiredScope: this.scope },
+      {
+        'www-authenticate': `Bearer realm="api", error="insufficient_scope", scope="${this.scope}"`,
+      },
+    );
   }
 }
 

@@ -45,7 +45,25 @@ describe('JwtVerifier', () => {
       .setAudience('aud')
       .setExpirationTime('1m')
       .sign(privateKey);
-    assert.deepEqual(await verifier.verifyAuthorization(`Bearer ${token}`), { userId: 'u1' });
+    assert.deepEqual(await verifier.verifyAuthorization(`Bearer ${token}`), { userId: 'u1', scopes: [] });
+  });
+
+  it('reads the scope claim, space-separated; a malformed one is refused', async () => {
+    const { verifier, privateKey } = await setup(['ES256']);
+    const withScope = (scope: unknown) =>
+      new SignJWT({ scope })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setSubject('op')
+        .setIssuer('iss')
+        .setAudience('aud')
+        .setExpirationTime('1m')
+        .sign(privateKey);
+    assert.deepEqual(await verifier.verifyToken(await withScope('fleet:operator  read')), {
+      userId: 'op',
+      scopes: ['fleet:operator', 'read'],
+    });
+    await rejectsWith(verifier.verifyToken(await withScope(['fleet:operator'])), 'TOKEN_CLAIM_INVALID');
+    await rejectsWith(verifier.verifyToken(await withScope('a"b')), 'TOKEN_CLAIM_INVALID');
   });
 
   it('requires exp and sub', async () => {
@@ -69,7 +87,7 @@ describe('JwtVerifier', () => {
       .setExpirationTime('1m')
       .sign(new TextEncoder().encode(secret));
     const withHs = await setup(['ES256', 'HS256'], secret);
-    assert.deepEqual(await withHs.verifier.verifyToken(hs), { userId: 'u2' });
+    assert.deepEqual(await withHs.verifier.verifyToken(hs), { userId: 'u2', scopes: [] });
     const without = await setup(['ES256']);
     await rejectsWith(without.verifier.verifyToken(hs), 'TOKEN_ALGORITHM_NOT_ALLOWED');
   });
@@ -85,12 +103,12 @@ describe('JwtVerifier', () => {
       t.mock.timers.enable({ apis: ['Date'], now: NOW_S * 1000 });
       const { verifier, privateKey } = await setup(['ES256']);
       const token = await sign(privateKey, 'u1', { exp: NOW_S + 60 });
-      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1', scopes: [] });
       assert.equal(verifier.cachedTokens, 1);
-      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1', scopes: [] });
       // Within the 5 s tolerance after exp: still valid, as jose would say.
       t.mock.timers.setTime((NOW_S + 64) * 1000);
-      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1', scopes: [] });
       t.mock.timers.setTime((NOW_S + 65) * 1000);
       await rejectsWith(verifier.verifyToken(token), 'TOKEN_EXPIRED');
       assert.equal(verifier.cachedTokens, 0);
@@ -103,7 +121,7 @@ describe('JwtVerifier', () => {
       await rejectsWith(verifier.verifyToken(token), 'TOKEN_NOT_YET_VALID');
       assert.equal(verifier.cachedTokens, 0);
       t.mock.timers.setTime((NOW_S + 25) * 1000);
-      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1' });
+      assert.deepEqual(await verifier.verifyToken(token), { userId: 'u1', scopes: [] });
     });
 
     it('a cached token with another signature is verified, and refused', async () => {

@@ -53,7 +53,18 @@ const MAX_CACHED_TOKEN_LENGTH = 4_096;
 export interface Principal {
   /** The token's `sub`: our user id. */
   userId: string;
+  /**
+   * The token's `scope` claim (RFC 8693 §4.2: space-separated), empty without one. Operator routes
+   * require {@link OPERATOR_SCOPE}.
+   */
+  scopes: readonly string[];
 }
+
+/** What operator routes (`POST /v1/pool-jobs`, `POST /v1/campaigns`) require in the token's `scope`. */
+export const OPERATOR_SCOPE = 'fleet:operator';
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
+const MAX_SCOPES = 32;
 
 const BEARER = /^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*) *$/;
 const MAX_SUB_LENGTH = 200;
@@ -151,8 +162,20 @@ export class JwtVerifier {
         `sub must be 1–${MAX_SUB_LENGTH} printable characters without spaces`,
       );
     }
-    return { principal: { userId: sub }, payload };
+    return { principal: { userId: sub, scopes: scopesOf(payload.scope) }, payload };
   }
+}
+
+function scopesOf(claim: unknown): readonly string[] {
+  if (claim === undefined) return [];
+  const scopes = typeof claim === 'string' ? claim.split(' ').filter((s) => s.length > 0) : undefined;
+  if (!scopes || scopes.length > MAX_SCOPES || !scopes.every((s) => SCOPE_TOKEN.test(s))) {
+    throw new AuthError(
+      'TOKEN_CLAIM_INVALID',
+      `scope must be a string of at most ${MAX_SCOPES} space-separated scope tokens (RFC 6749 §3.3)`,
+    );
+  }
+  return [...new Set(scopes)];
 }
 
 function toAuthError(error: unknown): AuthError {

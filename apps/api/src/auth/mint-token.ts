@@ -11,13 +11,15 @@ export interface MintTokenOptions {
   audience: string;
   /** @defaultValue 3600 */
   ttlS?: number;
+  /** The `scope` claim, space-separated (`fleet:operator` for operator routes); none when absent. */
+  scope?: string;
 }
 
 /** Signs an ES256 token with the local dev key (generated on first use), as the api's dev config trusts. */
 export async function mintDevToken(options: MintTokenOptions): Promise<string> {
   const { privateJwk } = await loadOrCreateDevKeys(options.keyDir);
   const key = await importJWK(privateJwk, 'ES256');
-  return new SignJWT({})
+  return new SignJWT(options.scope ? { scope: options.scope } : {})
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: privateJwk.kid })
     .setSubject(options.userId)
     .setIssuer(options.issuer)

@@ -15,6 +15,7 @@ export type ApiErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'METHOD_NOT_ALLOWED'
   | 'RATE_LIMITED'
   | 'WEBHOOK_SIGNATURE_INVALID'
@@ -44,7 +45,9 @@ export type ApiErrorCode =
   | 'DOCUMENT_EMPTY'
   | 'DOCUMENT_NOT_TEXT'
   | 'JOB_FINISHED'
-  | 'NOT_ACCEPTABLE';
+  | 'NOT_ACCEPTABLE'
+  // Content pools.
+  | 'POOL_EMPTY';
 
 /**
  * The JSON body of every error: `{ error: { code, message, details? } }`. A few errors repeat one

@@ -17,7 +17,11 @@ export interface ApiMetrics {
   jobsCancelled: Counter<'kind'>;
   jobEventStreams: Gauge<'transport' | 'scope'>;
   jobEventsRelayed: Counter<'transport'>;
+  poolClaims: Counter<'pool' | 'outcome'>;
 }
+
+/** What a claim got (`pool_claims_total{outcome}`): an item, or nothing that fits. */
+export type PoolClaimOutcome = 'claimed' | 'empty';
 
 /** How job events reach a client (`job_event_streams_open{transport}`). */
 export type JobEventTransport = 'websocket' | 'sse';
@@ -129,6 +133,12 @@ export function apiMetrics(registry: Registry): ApiMetrics {
       name: 'job_events_relayed_total',
       help: 'Job progress events (and gap notices) sent to clients, by transport.',
       labelNames: ['transport'],
+      registers,
+    }),
+    poolClaims: new Counter({
+      name: 'pool_claims_total',
+      help: 'Content pool claims answered, by pool and outcome (claimed, empty: nothing that fits, 404 POOL_EMPTY).',
+      labelNames: ['pool', 'outcome'],
       registers,
     }),
   };

@@ -1,6 +1,6 @@
-import { propagation, context } from '@opentelemetry/api';
 import { type DataSource, sqlOf, type Sql } from '@fleet/db';
 import { type JobAttempt, type JobKind } from '@fleet/job-worker';
+import { currentTraceparent } from '@fleet/outbox';
 import { type PoolLevel, type PoolName, type PoolStore } from '@fleet/pools';
 import { type PoolMetrics } from '../pools/pool.metrics';
 
@@ -52,11 +52,4 @@ export class CheckAllPools implements JobKind {
     }
     return result;
   }
-}
-
-/** The active span's W3C traceparent, for rows the SQL functions write to the outbox. */
-export function currentTraceparent(): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent;
 }
