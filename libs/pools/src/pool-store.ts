@@ -277,6 +277,7 @@ export class PoolStore {
         jsonOrNull(claim.location),
         claim.traceparent ?? null,
       ],
+      'pool_claim_quest',
     );
     return claimResult(row!, 'quest_id', (r) => ({
       title: r.title as string,
@@ -295,6 +296,7 @@ export class PoolStore {
     const [row] = await checked(sql).rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_npc($1, $2::jsonb, $3, $4)',
       [claim.campaignSeed, jsonOrNull(claim.location), claim.claimedBy ?? null, claim.traceparent ?? null],
+      'pool_claim_npc',
     );
     return claimResult(row!, 'npc_id', (r) => ({
       name: r.name as string,
@@ -327,6 +329,7 @@ export class PoolStore {
         jsonOrNull(claim.location),
         claim.traceparent ?? null,
       ],
+      'pool_claim_encounter',
     );
     return claimResult(row!, 'encounter_id', (r) => ({
       name: r.name as string,
@@ -344,6 +347,7 @@ export class PoolStore {
     const [row] = await checked(sql).rows<Record<string, unknown>>(
       'SELECT * FROM pool_claim_dungeon($1, $2, $3::jsonb, $4)',
       [claim.claimedBy, claim.campaignSeed ?? null, jsonOrNull(claim.location), claim.traceparent ?? null],
+      'pool_claim_dungeon',
     );
     return claimResult(row!, 'dungeon_id', (r) => ({
       name: r.name as string,
@@ -386,9 +390,11 @@ export class PoolStore {
   }
 
   async campaign(sql: Sql, campaignSeed: string): Promise<Campaign | undefined> {
-    const [row] = await sql.rows<CampaignRow>('SELECT * FROM campaigns WHERE campaign_seed = $1', [
-      campaignSeed,
-    ]);
+    const [row] = await sql.rows<CampaignRow>(
+      'SELECT * FROM campaigns WHERE campaign_seed = $1',
+      [campaignSeed],
+      'pool_claim_poi',
+    );
     return row ? toCampaign(row) : undefined;
   }
 
