@@ -10,7 +10,9 @@
  *  5. a chunked upload through the api (chunks streamed to MinIO, sent out of order), composed by
  *     file-merge, downloaded back through its presigned URL and compared byte for byte;
  *  6. a story through the api, enhanced by the generation worker on the LLM (the local fake unless
- *     LOCAL_LLM_ENDPOINT names a real one): its job COMPLETED and the story scored by the LLM.
+ *     LOCAL_LLM_ENDPOINT names a real one): its job COMPLETED and the story scored by the LLM;
+ *  7. the content pools: an operator's pool check through the api, the pool-filler filling the
+ *     quest pool on the LLM, and a player's quest claimed from it.
  * Prints each round-trip time and its trace in Jaeger. Run by `tools/fleet up`; safe to run again.
  */
 import { tracing } from './smoke-instrumentation';
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
     await chatRoundTrip();
     await uploadRoundTrip();
     await storyRoundTrip();
+    await poolRoundTrip();
   } finally {
     await consumer.stop();
     await producer.disconnect();
@@ -144,9 +147,10 @@ async function main(): Promise<void> {
 
 const api = `http://127.0.0.1:${env('API_PORT', '8080')}`;
 
-/** A token for `user`, minted with the api's local development key. */
-function mintToken(user: string): string {
-  return execFileSync(process.execPath, ['dist/apps/api/admin.js', 'mint-token', user], {
+/** A token for `user` (with `scope`, when given), minted with the api's local development key. */
+function mintToken(user: string, scope?: string): string {
+  const args = ['dist/apps/api/admin.js', 'mint-token', user, ...(scope ? ['--scope', scope] : [])];
+  return execFileSync(process.execPath, args, {
     env: { ...process.env, ...localEnv('apps/api/local.env') },
   })
     .toString()
@@ -315,6 +319,67 @@ async function storyRoundTrip(): Promise<void> {
   console.log(
     `smoke: story    api → outbox → generation → LLM (${env('LOCAL_LLM_ENDPOINT', 'fake')}) COMPLETED in ${Date.now() - started} ms; ` +
       `scores local hype ${created.story.hypeScore} → LLM hype ${story.hypeScore}, ethics ${story.ethicsScore}`,
+  );
+}
+
+/**
+ * Path 7: `check_all_pools` through the api (an operator's token), the pool-filler's refill of the
+ * quest pool on the LLM (items are committed as they are made), then a player's quest claim.
+ */
+async function poolRoundTrip(): Promise<void> {
+  const request = async <T>(token: string, method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`api ${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const operator = mintToken('smoke-operator', 'fleet:operator');
+  const player = mintToken('smoke-player');
+  type Levels = {
+    pools: Array<{
+      pool: string;
+      available: number;
+      minSize: number;
+      pendingJobs: number;
+      runningJobs: number;
+    }>;
+  };
+  const quests = async () =>
+    (await request<Levels>(player, 'GET', '/v1/pools')).pools.find((p) => p.pool === 'quests')!;
+  const started = Date.now();
+  const before = await quests();
+  const check = await request<{ jobId: string }>(operator, 'POST', '/v1/pool-jobs', {
+    jobType: 'check_all_pools',
+    priority: 1,
+  });
+  const deadline = started + 4 * TIMEOUT_MS;
+  let level = before;
+  while (level.available === 0) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `quest pool still empty after ${(4 * TIMEOUT_MS) / 1000} s (check job ${check.jobId}): are pool-filler, outbox-poller and the LLM up?`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    level = await quests();
+  }
+  const filledMs = Date.now() - started;
+  const claimed = await request<{ item: { id: string; title: string; level: number }; available: number }>(
+    player,
+    'POST',
+    '/v1/quests/claim',
+    { characterId: 'smoke-hero', minLevel: 1, maxLevel: 20 },
+  );
+  console.log(
+    `smoke: pools    api → check_all_pools → pool-filler → LLM: quest pool ${before.available} → ${level.available} ` +
+      `in ${filledMs} ms (min ${level.minSize}${level.available < level.minSize ? ', filling on' : ''}), claimed "${claimed.item.title}" (level ${claimed.item.level}), ` +
+      `${claimed.available} left`,
   );
 }
 

@@ -60,6 +60,11 @@ const find = (all: Doc[], kind: string, app: string) =>
 const podSpecOf = (workload: Doc) =>
   workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
 const workloads = (all: Doc[]) => all.filter((doc) => doc.kind === 'Deployment' || doc.kind === 'CronJob');
+/** The app a workload runs: its container's name (an app's scheduled task has a name label of its own). */
+const podTemplateLabels = (workload: Doc): Record<string, string> =>
+  (workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template).metadata
+    .labels;
+const appRunBy = (workload: Doc) => (podSpecOf(workload).containers as Container[])[0]!.name;
 
 /** helm's exit and stderr for a render expected to fail. */
 function renderError(args: string[]): string {
@@ -82,19 +87,40 @@ describe('helm/fleet', () => {
     assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  test('every app under apps/ runs: a Deployment, or a CronJob for upload-gc', () => {
+  test('every app under apps/ runs: a Deployment, or a CronJob for upload-gc; the hourly pool check', () => {
     const apps = readdirSync(join(ROOT, 'apps')).filter((app) =>
       existsSync(join(ROOT, 'apps', app, 'src/main.ts')),
     );
-    assert.deepEqual(workloads(docs).map(appOf).sort(), apps.sort());
+    assert.deepEqual([...new Set(workloads(docs).map(appRunBy))].sort(), apps.sort());
+    for (const app of apps) {
+      const main = workloads(docs).filter((w) => appRunBy(w) === app && appOf(w) === app);
+      assert.equal(main.length, 1, `${app}: one Deployment or CronJob of its own`);
+    }
     assert.deepEqual(Object.keys(SCHEMAS).sort(), apps.sort(), 'a new app needs its schema in this test');
     assert.equal(find(docs, 'CronJob', 'upload-gc')?.spec.schedule, '0 2 * * *');
     assert.equal(find(docs, 'CronJob', 'upload-gc')?.spec.concurrencyPolicy, 'Forbid');
+    // Seed 001's hourly check: the pool-filler's image and config, admin.js instead of main.js.
+    const check = find(docs, 'CronJob', 'pool-filler-pool-check');
+    assert.equal(check?.spec.schedule, '0 * * * *');
+    assert.equal(check?.spec.concurrencyPolicy, 'Forbid');
+    const [container] = podSpecOf(check!).containers as Container[];
+    assert.deepEqual(container!.command, ['node', '--enable-source-maps', 'admin.js', 'schedule-check']);
+    assert.equal(
+      container!.envFrom[0].configMapRef.name,
+      find(docs, 'ConfigMap', 'pool-filler')!.metadata.name,
+    );
+    // Its pods are not the Deployment's: the Service and PodDisruptionBudget do not select them.
+    const service = find(docs, 'Service', 'pool-filler')!;
+    const podLabels = podTemplateLabels(check!);
+    assert.ok(
+      Object.entries(service.spec.selector as Record<string, string>).some(([k, v]) => podLabels[k] !== v),
+      'the Service does not select the pool check',
+    );
   });
 
   test("each app's env passes its own config schema and names only variables it reads", () => {
     for (const workload of workloads(docs)) {
-      const app = appOf(workload);
+      const app = appRunBy(workload);
       const [container] = podSpecOf(workload).containers as Container[];
       const configMap = find(docs, 'ConfigMap', app);
       assert.ok(configMap, `${app}: ConfigMap`);

@@ -101,6 +101,9 @@ containers:
   - name: {{ .app }}
     image: {{ include "fleet.image" . }}
     imagePullPolicy: {{ $v.image.pullPolicy }}
+    {{- with .command }}
+    command: {{ toJson . }}
+    {{- end }}
     envFrom:
       - configMapRef:
           name: {{ include "fleet.name" . }}
@@ -108,7 +111,7 @@ containers:
     env:
       {{- include "fleet.secretEnv" $ | trim | nindent 6 }}
     {{- end }}
-    {{- if hasKey .cfg "healthPort" }}
+    {{- if and (hasKey .cfg "healthPort") (not .command) }}
     ports:
       - name: health
         containerPort: {{ .cfg.healthPort }}
