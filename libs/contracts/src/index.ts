@@ -65,3 +65,20 @@ export {
   type JobRequest,
   type JobStatus,
 } from './jobs';
+export {
+  EXPORT_CALLBACK_TYPES,
+  EXPORT_ENGINES,
+  EXPORT_JOB_KIND,
+  EXPORT_QUALITIES,
+  exportCallbackEventSchema,
+  exportCallbackRequestSchema,
+  exportCallbackRequested,
+  exportJobInputSchema,
+  exportJobRequested,
+  type ExportCallbackEvent,
+  type ExportCallbackRequest,
+  type ExportCallbackType,
+  type ExportEngine,
+  type ExportJobInput,
+  type ExportQuality,
+} from './exports';

@@ -1,5 +1,6 @@
 import { chatMessageOutgoing, chatMessageStatus } from './chat';
 import { generationJobRequested, poolJobRequested } from './jobs';
+import { exportCallbackRequested, exportJobRequested } from './exports';
 import { uploadMergeRequested } from './uploads';
 import { type TopicContract } from './topic';
 
@@ -13,4 +14,6 @@ export const ALL_TOPICS: ReadonlyArray<TopicContract<unknown>> = [
   uploadMergeRequested,
   generationJobRequested,
   poolJobRequested,
+  exportJobRequested,
+  exportCallbackRequested,
 ] as ReadonlyArray<TopicContract<unknown>>;

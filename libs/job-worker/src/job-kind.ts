@@ -1,3 +1,4 @@
+import { type EntityManager } from '@fleet/db';
 import { type Job } from '@fleet/jobs';
 import { type AttemptFailure } from './failure';
 
@@ -33,6 +34,12 @@ export interface JobKind {
    * the job stays COMPLETED.
    */
   onCompleted?(job: Job): Promise<void>;
+  /**
+   * Runs inside the transaction that marks the job COMPLETED: what must happen if and only if the
+   * job completes, e.g. an outbox row announcing it. A throw rolls the completion back and the
+   * attempt fails like any other.
+   */
+  completing?(tx: EntityManager, job: Job): Promise<void>;
   /** The job is FAILED for good (after its last attempt, or rejected): leave its subject saying so. */
   onFailed?(job: Job, failure: AttemptFailure): Promise<void>;
 }

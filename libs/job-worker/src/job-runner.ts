@@ -174,7 +174,13 @@ export class JobRunner {
         },
         { onRenewError: (err) => log.warn({ err }, 'lease renewal failed; retrying at the next interval') },
       );
-      const done = await store.complete(this.sql, job.id, workerId, result);
+      const done = kind.completing
+        ? await this.options.dataSource.transaction(async (tx) => {
+            const completed = await store.complete(sqlOf(tx), job.id, workerId, result);
+            if (completed) await kind.completing!(tx, completed);
+            return completed;
+          })
+        : await store.complete(this.sql, job.id, workerId, result);
       if (!done) {
         outcome = 'lease_lost';
         log.warn('job completed but no longer ours (reaped or cancelled meanwhile); result discarded');

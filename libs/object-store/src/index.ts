@@ -1,5 +1,6 @@
 export {
   ObjectStore,
+  MIN_PART_SIZE,
   ObjectStoreError,
   contentDisposition,
   createObjectStore,

@@ -22,6 +22,9 @@ export const objectStoreEnv = z.object({
 });
 export type ObjectStoreConfig = z.output<typeof objectStoreEnv>;
 
+/** S3's smallest part (all but the last). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
 export type ObjectStoreErrorCode = 'PUT_FAILED' | 'SIZE_MISMATCH' | 'NOT_FOUND';
 
 export class ObjectStoreError extends Error {
@@ -138,6 +141,108 @@ export class ObjectStore {
       size: seen,
       sha256: hash.digest('hex'),
     };
+  }
+
+  /**
+   * Streams a source of unknown length into `key` as an S3 multipart upload: parts of `partSize`
+   * bytes (≥ 5 MiB), one uploading while the next fills, so memory stays near two parts whatever the
+   * size. The object appears only when the upload completes; on any failure — the source's, the
+   * store's, or `signal` aborting — the multipart upload is aborted (no parts left behind) and the
+   * error rethrown. An empty source makes an empty object.
+   */
+  async putMultipart(
+    key: string,
+    source: AsyncIterable<Buffer | Uint8Array>,
+    options: { partSize: number; signal?: AbortSignal; contentType?: string },
+  ): Promise<StreamedObject & { parts: number }> {
+    const { partSize, signal } = options;
+    if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE) {
+      throw new RangeError(`partSize must be an integer of at least ${MIN_PART_SIZE} bytes`);
+    }
+    signal?.throwIfAborted();
+    const headers = { 'Content-Type': options.contentType ?? 'application/octet-stream' };
+    const uploadId = await this.client.initiateNewMultipartUpload(this.bucket, key, headers);
+    const hash = createHash('sha256');
+    const etags: { part: number; etag: string }[] = [];
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let inFlight: Promise<void> = Promise.resolve();
+    let nextPart = 1;
+    const send = (part: number, payload: Buffer) => {
+      const previous = inFlight;
+      inFlight = (async () => {
+        await previous;
+        signal?.throwIfAborted();
+        const { etag } = await this.client.uploadPart(
+          { bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: {} },
+          payload,
+        );
+        etags.push({ part, etag });
+      })();
+      // Seen by the awaits below; never an unhandled rejection while the next part fills.
+      inFlight.catch(() => undefined);
+      return inFlight;
+    };
+    try {
+      for await (const chunk of source) {
+        signal?.throwIfAborted();
+        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        hash.update(buffer);
+        size += buffer.length;
+        pending.push(buffer);
+        pendingBytes += buffer.length;
+        while (pendingBytes >= partSize) {
+          const all = Buffer.concat(pending, pendingBytes);
+          const payload = all.subarray(0, partSize);
+          const rest = all.subarray(partSize);
+          pending = rest.length > 0 ? [Buffer.from(rest)] : [];
+          pendingBytes = rest.length;
+          // At most one part uploading while this one waits: backpressure on the source.
+          await inFlight;
+          void send(nextPart++, payload);
+        }
+      }
+      await inFlight;
+      if (pendingBytes > 0 || nextPart === 1) {
+        await send(nextPart++, Buffer.concat(pending, pendingBytes));
+      }
+      signal?.throwIfAborted();
+      etags.sort((a, b) => a.part - b.part);
+      const done = await this.client.completeMultipartUpload(this.bucket, key, uploadId, etags);
+      return { etag: done.etag, size, sha256: hash.digest('hex'), parts: etags.length };
+    } catch (error) {
+      await inFlight.catch(() => undefined);
+      await this.client.abortMultipartUpload(this.bucket, key, uploadId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Multipart uploads begun under `prefix` and neither completed nor aborted. MinIO answers
+   * ListMultipartUploads only for an exact object name or the whole bucket (a folder prefix lists
+   * nothing), so this lists the bucket's and filters: incomplete uploads are few by design — every
+   * writer here aborts its own on failure.
+   */
+  async incompleteUploads(prefix: string): Promise<{ key: string; uploadId: string }[]> {
+    const found: { key: string; uploadId: string }[] = [];
+    for await (const item of this.client.listIncompleteUploads(this.bucket, '', true)) {
+      if (item.key?.startsWith(prefix) && item.uploadId)
+        found.push({ key: item.key, uploadId: item.uploadId });
+    }
+    return found;
+  }
+
+  /**
+   * Aborts every incomplete multipart upload under `prefix` (a crashed writer's parts); returns how
+   * many. Call it only where no writer is still at work, e.g. before a job's next attempt.
+   */
+  async abortIncompleteUploads(prefix: string): Promise<number> {
+    const uploads = await this.incompleteUploads(prefix);
+    for (const { key, uploadId } of uploads) {
+      await this.client.abortMultipartUpload(this.bucket, key, uploadId);
+    }
+    return uploads.length;
   }
 
   /** `putObject` of the client library (it buffers parts); for small objects and benchmarks. */

@@ -1,4 +1,5 @@
 import { type MigrationClass } from '@fleet/db';
+import { EXPORT_MIGRATIONS } from '@fleet/exports';
 import { OUTBOX_MIGRATIONS } from '@fleet/outbox';
 import { JOB_MIGRATIONS } from '@fleet/jobs';
 import { POOL_MIGRATIONS } from '@fleet/pools';
@@ -12,7 +13,7 @@ import { MessagesBySender1765000000001 } from './1765000000001-MessagesBySender'
 /**
  * Every migration of the api's data source: the outbox table (written in the same transactions),
  * the chat tables, the upload tables (file-merge and upload-gc work on them too), the jobs and
- * stories tables (the generation worker works on them), the content pools (the pool-filler fills them):
+ * stories tables (the generation worker works on them), the content pools (the pool-filler fills them), the exports' requests and signing keys:
  * the api's migrate command creates them all.
  */
 export const API_MIGRATIONS: readonly MigrationClass[] = [
@@ -25,4 +26,5 @@ export const API_MIGRATIONS: readonly MigrationClass[] = [
   SendMessageFunction1764800000000,
   ...POOL_MIGRATIONS,
   MessagesBySender1765000000001,
+  ...EXPORT_MIGRATIONS,
 ];
