@@ -4,6 +4,7 @@ import { ChannelWebhooksModule } from './channel-webhooks/channel-webhooks.modul
 import { ChatModule } from './chat/chat.module';
 import { ClientsModule } from './clients.module';
 import { ConversationEventsModule } from './conversation-events/conversation-events.module';
+import { ExportsModule } from './exports/exports.module';
 import { JobsModule } from './jobs/jobs.module';
 import { PoolsModule } from './pools/pools.module';
 import { UploadsModule } from './uploads/uploads.module';
@@ -21,6 +22,7 @@ import { WebSocketModule } from './websocket/websocket-upgrades';
     UploadsModule,
     JobsModule,
     PoolsModule,
+    ExportsModule,
   ],
 })
 export class AppModule {}

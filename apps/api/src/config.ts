@@ -4,6 +4,7 @@ import { objectStoreEnv } from '@fleet/object-store';
 import { kafkaProducerEnv } from '@fleet/service-kit';
 import { MIN_CHUNK_BYTES } from '@fleet/uploads';
 import { z } from 'zod';
+import { parseAllowlist } from '@fleet/webhooks';
 
 /** JWT algorithms the api can verify; `none` is never one of them. */
 export const JWT_ALGORITHMS = [
@@ -137,6 +138,22 @@ export const configSchema = baseServiceEnv
     MAP_DOCUMENT_MAX_BYTES: envInt({ min: 1, max: 16 * MiB }).default(256 * 1024),
     /** Lifetime of the presigned URLs of a finished job's artifacts (S3 allows at most 7 days). */
     JOB_ARTIFACT_URL_TTL_SECONDS: envInt({ min: 1, max: 7 * 24 * 3600 }).default(300),
+    /** Largest `manifest` object of `POST /v1/exports`, in bytes of its JSON (beyond: 400 naming it). */
+    EXPORT_MANIFEST_MAX_BYTES: envInt({ min: 2, max: 1 * MiB }).default(16 * 1024),
+    /**
+     * Callback targets the SSRF rule would refuse but that are allowed: host names or CIDRs,
+     * comma-separated (the exporter's `EXPORT_CALLBACK_ALLOWLIST`: keep them equal). Empty: none.
+     */
+    EXPORT_CALLBACK_ALLOWLIST: z
+      .string()
+      .default('')
+      .superRefine((raw, ctx) => {
+        try {
+          parseAllowlist(raw);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        }
+      }),
     /**
      * Prefix of the job event channels and streams in Redis: must be the generation worker's (both
      * default to `@fleet/jobs`' `jobs:`); tests use a fresh one.

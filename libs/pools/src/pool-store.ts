@@ -41,6 +41,8 @@ export interface Campaign {
   active: boolean;
   createdBy: string;
   createdAt: Date;
+  /** The map job whose export bundles carry this campaign's content (`campaigns.project_id`). */
+  projectId: string | null;
 }
 
 /** How storing one generated item went. */
@@ -377,12 +379,12 @@ export class PoolStore {
 
   async createCampaign(
     sql: Sql,
-    campaign: { campaignSeed: string; name: string; createdBy: string },
+    campaign: { campaignSeed: string; name: string; createdBy: string; projectId?: string | null },
   ): Promise<{ campaign: Campaign; created: boolean }> {
     const inserted = await sql.rows<CampaignRow>(
-      `INSERT INTO campaigns (campaign_seed, name, created_by) VALUES ($1, $2, $3)
+      `INSERT INTO campaigns (campaign_seed, name, created_by, project_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`,
-      [campaign.campaignSeed, campaign.name, campaign.createdBy],
+      [campaign.campaignSeed, campaign.name, campaign.createdBy, campaign.projectId ?? null],
     );
     if (inserted[0]) return { campaign: toCampaign(inserted[0]), created: true };
     const existing = await this.campaign(sql, campaign.campaignSeed);
@@ -460,6 +462,7 @@ interface CampaignRow {
   active: boolean;
   created_by: string;
   created_at: Date;
+  project_id?: string | null;
 }
 
 const toCampaign = (r: CampaignRow): Campaign => ({
@@ -468,6 +471,7 @@ const toCampaign = (r: CampaignRow): Campaign => ({
   active: r.active,
   createdBy: r.created_by,
   createdAt: r.created_at,
+  projectId: r.project_id ?? null,
 });
 
 /** `sql` whose statements fail with a {@link PoolArgumentError} when the SQL functions refuse an argument. */

@@ -32,6 +32,8 @@ export interface NewUpload {
   expectedSha256: string | null;
   chunkSize: number;
   chunkCount: number;
+  /** The project (a map job) the file belongs to, for export bundles; the job's removal unsets it. */
+  projectId?: string | null;
 }
 
 export interface StoredChunk {
@@ -129,8 +131,8 @@ const UPLOAD_COLUMNS = `id, owner_id, filename, content_type, size, expected_sha
 export class UploadStore {
   async create(sql: Sql, upload: NewUpload): Promise<Upload> {
     const [row] = await sql.rows<UploadRow>(
-      `INSERT INTO uploads (id, owner_id, filename, content_type, size, expected_sha256, chunk_size, chunk_count)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${UPLOAD_COLUMNS}`,
+      `INSERT INTO uploads (id, owner_id, filename, content_type, size, expected_sha256, chunk_size, chunk_count, project_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${UPLOAD_COLUMNS}`,
       [
         upload.id,
         upload.ownerId,
@@ -140,6 +142,7 @@ export class UploadStore {
         upload.expectedSha256,
         upload.chunkSize,
         upload.chunkCount,
+        upload.projectId ?? null,
       ],
     );
     return toUpload(row!);

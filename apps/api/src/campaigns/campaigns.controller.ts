@@ -8,6 +8,7 @@ import { AuthGuard, CurrentUser, ScopeGuard } from '../auth/auth.guard';
 import { OPERATOR_SCOPE, type Principal } from '../auth/jwt-verifier';
 import { ApiError } from '../http/api.errors';
 import { parseInput } from '../http/input';
+import { checkProjectRef } from '../exports/project-ref';
 import { errorResponse, openApiSchema } from '../http/openapi';
 import {
   campaignsSchema,
@@ -60,7 +61,9 @@ export class CampaignsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CampaignView> {
     const input = parseInput(createCampaignSchema, body, 'body');
-    const { campaign, created } = await this.store.createCampaign(sqlOf(this.dataSource.manager), {
+    const sql = sqlOf(this.dataSource.manager);
+    if (input.projectId !== undefined) await checkProjectRef(sql, input.projectId, 'body.projectId');
+    const { campaign, created } = await this.store.createCampaign(sql, {
       ...input,
       createdBy: user.userId,
     });

@@ -5,6 +5,7 @@ import { SERVICE_CONFIG } from '@fleet/service-kit';
 import { planChunks, UploadStore } from '@fleet/uploads';
 import { API_METRICS, DATA_SOURCE } from '../app.tokens';
 import { type Config } from '../config';
+import { checkProjectRef } from '../exports/project-ref';
 import { ApiError } from '../http/api.errors';
 import { type ApiMetrics } from '../http/api.metrics';
 import {
@@ -49,13 +50,16 @@ export class CreateUpload {
       );
     }
     const plan = planChunks(input.size, this.config.UPLOAD_CHUNK_BYTES);
-    const upload = await this.uploads.create(sqlOf(this.dataSource.manager), {
+    const sql = sqlOf(this.dataSource.manager);
+    if (input.projectId !== undefined) await checkProjectRef(sql, input.projectId, 'body.projectId', ownerId);
+    const upload = await this.uploads.create(sql, {
       id: randomUUID(),
       ownerId,
       filename: input.filename,
       contentType: normalizeContentType(input.contentType),
       size: input.size,
       expectedSha256: input.sha256 ?? null,
+      projectId: input.projectId ?? null,
       ...plan,
     });
     this.metrics.uploadsCreated.inc();

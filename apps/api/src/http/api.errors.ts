@@ -47,7 +47,13 @@ export type ApiErrorCode =
   | 'JOB_FINISHED'
   | 'NOT_ACCEPTABLE'
   // Content pools.
-  | 'POOL_EMPTY';
+  | 'POOL_EMPTY'
+  // Export bundles.
+  | 'PROJECT_NOT_FOUND'
+  | 'PROJECT_NOT_COMPLETED'
+  | 'MANIFEST_TOO_LARGE'
+  | 'CALLBACK_URL_INVALID'
+  | 'CALLBACK_URL_REFUSED';
 
 /**
  * The JSON body of every error: `{ error: { code, message, details? } }`. A few errors repeat one

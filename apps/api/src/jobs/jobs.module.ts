@@ -41,5 +41,7 @@ import { JobEventStreams } from './job-event-streams';
     CreateMapJob,
     CancelJob,
   ],
+  // The exports' routes cancel and report their jobs with the same store and event streams.
+  exports: [JobStore, JobEventStreams, CancelJob],
 })
 export class JobsModule {}

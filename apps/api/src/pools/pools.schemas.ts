@@ -162,6 +162,10 @@ export const createCampaignSchema = z
   .object({
     campaignSeed,
     name: z.string().trim().min(1).max(200).meta({ description: '1–200 characters.' }),
+    projectId: z
+      .uuid()
+      .optional()
+      .meta({ description: 'A map_generation job: its export bundles carry this campaign’s content.' }),
   })
   .strict();
 export type CreateCampaignInput = z.output<typeof createCampaignSchema>;
@@ -172,6 +176,7 @@ export const campaignViewSchema = z.object({
   active: z.boolean(),
   createdBy: z.string(),
   createdAt: z.iso.datetime(),
+  projectId: z.uuid().nullable(),
 });
 export const campaignsSchema = z.object({ campaigns: z.array(campaignViewSchema) });
 export type CampaignView = z.infer<typeof campaignViewSchema>;
@@ -182,4 +187,5 @@ export const toCampaignView = (campaign: Campaign): CampaignView => ({
   active: campaign.active,
   createdBy: campaign.createdBy,
   createdAt: campaign.createdAt.toISOString(),
+  projectId: campaign.projectId,
 });

@@ -63,6 +63,9 @@ export const createUploadSchema = z
       .transform((hex) => hex.toLowerCase())
       .optional()
       .meta({ description: 'sha256 of the whole file (hex); the merge verifies it.' }),
+    projectId: z.uuid().optional().meta({
+      description: 'One of your map_generation jobs: its exports with include_assets carry this file.',
+    }),
   })
   .strict();
 export type CreateUploadInput = z.output<typeof createUploadSchema>;
