@@ -94,6 +94,7 @@ export default tseslint.config(
               'api',
               'file-merge',
               'generation',
+              'exporter',
               'pool-filler',
               'message-router',
               'outbox-poller',

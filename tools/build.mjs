@@ -2,7 +2,7 @@
 // Bundles one service entry point into a single CommonJS file.
 //
 //   node tools/build.mjs apps/<name>            → dist/apps/<name>/main.js (entry apps/<name>/src/main.ts),
-//                                                 plus migrate.js / admin.js when the app has those entries
+//                                                 plus migrate.js / admin.js / verify.js when the app has those entries
 //   node tools/build.mjs <entry.ts> <out.js>
 //
 // Our own code (app + libs, through tsconfig paths) goes into the bundle; node_modules stay
@@ -21,8 +21,8 @@ if (!target) {
   console.error('usage: build.mjs apps/<name> | <entry.ts> <out.js>');
   process.exit(2);
 }
-/** Entry points an app may have besides main.ts: its migrations command and its operator CLI. */
-const EXTRA_ENTRIES = ['migrate', 'admin'];
+/** Entry points an app may have besides main.ts: its migrations command, its operator CLI, a verifier. */
+const EXTRA_ENTRIES = ['migrate', 'admin', 'verify'];
 const builds = target.endsWith('.ts')
   ? [{ entry: resolve(target), outfile: resolve(explicitOut ?? target.replace(/\.ts$/, '.js')) }]
   : ['main', ...EXTRA_ENTRIES]

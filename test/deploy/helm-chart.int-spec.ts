@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { parseConfig } from '@fleet/config';
 import { type z } from 'zod';
 import { configSchema as api } from '../../apps/api/src/config';
+import { configSchema as exporter } from '../../apps/exporter/src/config';
 import { configSchema as fileMerge } from '../../apps/file-merge/src/config';
 import { configSchema as generation } from '../../apps/generation/src/config';
 import { configSchema as poolFiller } from '../../apps/pool-filler/src/config';
@@ -25,6 +26,7 @@ const SCHEMAS: Record<string, z.ZodObject> = {
   api,
   'file-merge': fileMerge,
   generation,
+  exporter,
   'pool-filler': poolFiller,
   'message-router': messageRouter,
   'outbox-poller': outboxPoller,
@@ -44,6 +46,8 @@ const SECRET_VALUES: Record<string, string> = {
   INSTAGRAM_ACCESS_TOKEN: 'instagram-access-token',
   MINIO_ACCESS_KEY: 'minio-access-key',
   MINIO_SECRET_KEY: 'minio-secret-key',
+  WORKER_CALLBACK_SECRET: 'callback-secret-0123456789',
+  EXPORT_SIGNING_KEY_PEM: '-----BEGIN PRIVATE KEY-----\nMC4C…\n-----END PRIVATE KEY-----',
 };
 
 // Rendered objects are walked freely here: their shape is what the assertions check.
@@ -182,10 +186,10 @@ describe('helm/fleet', () => {
         .filter((doc) => doc.kind === 'PodDisruptionBudget')
         .map(appOf)
         .sort();
-    assert.deepEqual(budgets(docs), ['api', 'file-merge', 'message-router']);
+    assert.deepEqual(budgets(docs), ['api', 'exporter', 'file-merge', 'message-router']);
     assert.equal(find(scaled, 'PodDisruptionBudget', 'file-merge')?.spec.maxUnavailable, 1);
     const single = renderChart(helm, ['--set', 'apps.api.replicaCount=1']);
-    assert.deepEqual(budgets(single), ['file-merge', 'message-router']);
+    assert.deepEqual(budgets(single), ['exporter', 'file-merge', 'message-router']);
   });
 
   test("an optional Ingress routes the api's host to its http port", () => {
