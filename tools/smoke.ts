@@ -17,7 +17,9 @@
  */
 import { tracing } from './smoke-instrumentation';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { defineTopic } from '@fleet/contracts';
@@ -26,8 +28,11 @@ import { createKafkaClient, FleetConsumer, FleetProducer, provisionTopics, subsc
 import { createLogger } from '@fleet/observability';
 import { enqueue } from '@fleet/outbox';
 import { closeRedisClient, createRedisClient, FallbackQueue } from '@fleet/redis';
+import { type PublicKeyEntry } from '@fleet/signing';
+import { startFakeReceiver } from '@fleet/webhooks/testing';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
+import { verifyBundle } from '../apps/exporter/src/verify/verify-bundle';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const brokers = env('KAFKA_BROKERS', '127.0.0.1:9092').split(',');
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
     await uploadRoundTrip();
     await storyRoundTrip();
     await poolRoundTrip();
+    await exportRoundTrip();
   } finally {
     await consumer.stop();
     await producer.disconnect();
@@ -381,6 +387,91 @@ async function poolRoundTrip(): Promise<void> {
       `in ${filledMs} ms (min ${level.minSize}${level.available < level.minSize ? ', filling on' : ''}), claimed "${claimed.item.title}" (level ${claimed.item.level}), ` +
       `${claimed.available} left`,
   );
+}
+
+/**
+ * Path 8: a map from a document (generation on the LLM), its export for all three engines through
+ * the exporter, the Godot bundle downloaded through its presigned URL and verified against the
+ * published keys, and the signed export.completed callback received by a local receiver.
+ */
+async function exportRoundTrip(): Promise<void> {
+  const auth = { authorization: `Bearer ${mintToken('smoke-designer')}` };
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> => {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: {
+        ...auth,
+        ...headers,
+        ...(body === undefined
+          ? {}
+          : { 'content-type': typeof body === 'string' ? 'text/markdown' : 'application/json' }),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`api ${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const waitFor = async (path: string, what: string) => {
+    const deadline = Date.now() + 4 * TIMEOUT_MS;
+    for (;;) {
+      const job = await call<{ status: string; error?: string | null } & Record<string, unknown>>(
+        'GET',
+        path,
+      );
+      if (job.status === 'FAILED' || job.status === 'CANCELLED')
+        throw new Error(`${what} ${job.status}: ${job.error}`);
+      if (job.status === 'COMPLETED') return job;
+      if (Date.now() > deadline) throw new Error(`${what} not COMPLETED within ${(4 * TIMEOUT_MS) / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  const secret = localEnv('apps/exporter/local.env').WORKER_CALLBACK_SECRET!;
+  const receiver = await startFakeReceiver({ secret });
+  try {
+    const started = Date.now();
+    const map = await call<{ jobId: string }>(
+      'POST',
+      '/v1/maps?filename=smoke-world.md',
+      '# The North\nFrosthold is a town on the river road to Pinewatch.\n\n# The Coast\nSaltmere is a village; a ferry runs to the Drowned Bell.\n',
+    );
+    await waitFor(`/v1/jobs/${map.jobId}`, 'map job');
+    const created = await call<{ exportId: string }>(
+      'POST',
+      '/v1/exports',
+      {
+        project_id: map.jobId,
+        engines: ['godot', 'unity', 'ue5'],
+        quality: 'low',
+        callback_url: receiver.url,
+      },
+      { 'idempotency-key': randomUUID() },
+    );
+    const done = (await waitFor(`/v1/exports/${created.exportId}`, 'export')) as unknown as {
+      bundles: { engine: string; size: number; url: string }[];
+    };
+    const godot = done.bundles.find((b) => b.engine === 'godot')!;
+    const zip = join(mkdtempSync(join(tmpdir(), 'fleet-smoke-')), 'godot.zip');
+    const download = await fetch(godot.url);
+    if (!download.ok) throw new Error(`bundle download: ${download.status}`);
+    writeFileSync(zip, Buffer.from(await download.arrayBuffer()));
+    const keys = (await (await fetch(`${api}/v1/exports/keys`)).json()) as { keys: PublicKeyEntry[] };
+    const verdict = await verifyBundle(zip, keys.keys);
+    if (!verdict.ok)
+      throw new Error(`bundle does not verify: ${verdict.mismatch.path} ${verdict.mismatch.reason}`);
+    await receiver.waitForEvents(1, TIMEOUT_MS);
+    const sizes = done.bundles.map((b) => `${b.engine} ${(b.size / 1024).toFixed(0)} KiB`).join(', ');
+    console.log(
+      `smoke: export   api → map → exporter: ${sizes} in ${Date.now() - started} ms; godot bundle verified ` +
+        `(${verdict.files} files, key ${verdict.keyId}); signed callback export.completed received`,
+    );
+  } finally {
+    await receiver.close();
+  }
 }
 
 /** `KEY=value` lines of an env file (comments and blanks skipped). */

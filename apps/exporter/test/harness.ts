@@ -310,6 +310,25 @@ export class ExporterFixture {
     return id;
   }
 
+  /** A COMPLETED upload of the project whose object is streamed from `source` (large assets). */
+  async createStreamedAsset(
+    projectId: string,
+    filename: string,
+    source: AsyncIterable<Buffer>,
+    owner = OWNER,
+  ): Promise<{ id: string; key: string; size: number; sha256: string }> {
+    const id = randomUUID();
+    const key = `uploads/${id}/final`;
+    const stored = await this.objects.putMultipart(key, source, { partSize: 8 * 1024 * 1024 });
+    await this.sql().rows(
+      `INSERT INTO uploads (id, owner_id, filename, content_type, size, expected_sha256, chunk_size, chunk_count,
+                            status, sha256, final_key, project_id)
+       VALUES ($1, $2, $3, 'application/octet-stream', $4, NULL, $4, 1, 'COMPLETED', $5, $6, $7)`,
+      [id, owner, filename, stored.size, stored.sha256, key, projectId],
+    );
+    return { id, key, size: stored.size, sha256: stored.sha256 };
+  }
+
   /** An export job and its request in one transaction, as the api creates it. */
   async createExport(input: Partial<ExportJobInput> & { projectId: string }, owner = OWNER): Promise<Job> {
     const id = randomUUID();
