@@ -381,10 +381,19 @@ export class PoolStore {
     sql: Sql,
     campaign: { campaignSeed: string; name: string; createdBy: string; projectId?: string | null },
   ): Promise<{ campaign: Campaign; created: boolean }> {
+    // project_id is the exports' column (their migration adds it): named only when set.
     const inserted = await sql.rows<CampaignRow>(
-      `INSERT INTO campaigns (campaign_seed, name, created_by, project_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`,
-      [campaign.campaignSeed, campaign.name, campaign.createdBy, campaign.projectId ?? null],
+      campaign.projectId
+        ? `INSERT INTO campaigns (campaign_seed, name, created_by, project_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`
+        : `INSERT INTO campaigns (campaign_seed, name, created_by) VALUES ($1, $2, $3)
+           ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`,
+      [
+        campaign.campaignSeed,
+        campaign.name,
+        campaign.createdBy,
+        ...(campaign.projectId ? [campaign.projectId] : []),
+      ],
     );
     if (inserted[0]) return { campaign: toCampaign(inserted[0]), created: true };
     const existing = await this.campaign(sql, campaign.campaignSeed);

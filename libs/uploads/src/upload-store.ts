@@ -130,9 +130,12 @@ const UPLOAD_COLUMNS = `id, owner_id, filename, content_type, size, expected_sha
  */
 export class UploadStore {
   async create(sql: Sql, upload: NewUpload): Promise<Upload> {
+    // project_id is the exports' column (their migration adds it): named only when set, so a
+    // database with the upload tables alone works as before.
+    const project = upload.projectId ? ', project_id' : '';
     const [row] = await sql.rows<UploadRow>(
-      `INSERT INTO uploads (id, owner_id, filename, content_type, size, expected_sha256, chunk_size, chunk_count, project_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${UPLOAD_COLUMNS}`,
+      `INSERT INTO uploads (id, owner_id, filename, content_type, size, expected_sha256, chunk_size, chunk_count${project})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8${upload.projectId ? ', $9' : ''}) RETURNING ${UPLOAD_COLUMNS}`,
       [
         upload.id,
         upload.ownerId,
@@ -142,7 +145,7 @@ export class UploadStore {
         upload.expectedSha256,
         upload.chunkSize,
         upload.chunkCount,
-        upload.projectId ?? null,
+        ...(upload.projectId ? [upload.projectId] : []),
       ],
     );
     return toUpload(row!);
