@@ -1,6 +1,7 @@
 export {
   ObjectStore,
   MIN_PART_SIZE,
+  isNoSuchObject,
   ObjectStoreError,
   contentDisposition,
   createObjectStore,

@@ -27,6 +27,12 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export type ObjectStoreErrorCode = 'PUT_FAILED' | 'SIZE_MISMATCH' | 'NOT_FOUND';
 
+/** S3's answers for "no such object" (`HEAD` has no body, so `stat`-based calls say `NotFound`). */
+export function isNoSuchObject(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'NotFound' || code === 'NoSuchKey';
+}
+
 export class ObjectStoreError extends Error {
   constructor(
     readonly code: ObjectStoreErrorCode,

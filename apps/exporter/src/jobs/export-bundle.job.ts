@@ -17,7 +17,7 @@ import {
 import { type ExportStore, type ProjectAsset } from '@fleet/exports';
 import { type AttemptFailure, JobRejected, type JobAttempt, type JobKind } from '@fleet/job-worker';
 import { type Job, type JobStore } from '@fleet/jobs';
-import { type ObjectStore } from '@fleet/object-store';
+import { isNoSuchObject, type ObjectStore } from '@fleet/object-store';
 import { type Logger } from '@fleet/observability';
 import { type ManifestSigner } from '@fleet/signing';
 import { z } from 'zod';
@@ -53,8 +53,7 @@ async function readObject(objects: ObjectStore, key: string, maxBytes: number): 
   try {
     stream = await objects.get(key);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'NoSuchKey' || code === 'NotFound') return undefined;
+    if (isNoSuchObject(error)) return undefined;
     throw error;
   }
   const parts: Buffer[] = [];
@@ -268,8 +267,7 @@ export class ExportBundle implements JobKind {
           try {
             return await objects.get(asset.objectKey);
           } catch (error) {
-            const code = (error as { code?: string }).code;
-            if (code === 'NoSuchKey' || code === 'NotFound') {
+            if (isNoSuchObject(error)) {
               throw new JobRejected(
                 'ASSET_MISSING',
                 `upload ${asset.id} (${asset.filename}) is gone from object storage`,

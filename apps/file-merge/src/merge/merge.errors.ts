@@ -103,11 +103,8 @@ export async function io<T>(
   }
 }
 
-/** S3's answers for "no such object" (`HEAD` has no body, so `stat`-based calls say `NotFound`). */
-export function isNoSuchObject(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'NotFound' || code === 'NoSuchKey';
-}
+/** S3's answers for "no such object": the object store's own test. */
+export { isNoSuchObject } from '@fleet/object-store';
 
 /**
  * Runs `work` with a deadline; past it, rejects with {@link MergeUnavailable} `MERGE_TIMEOUT` and
