@@ -134,7 +134,11 @@ describe('pool-filler: filling the pools', () => {
     let call = 0;
     fx.llm.setResponder((request) => {
       const answer = sample(request) as { items: Array<Record<string, unknown>> };
-      if (request.schemaName === 'pool_quests' && call++ === 0) {
+      if (request.schemaName !== 'pool_quests') return answer;
+      // Fresh titles everywhere else: the fake's seeded titles may repeat one already in the pool,
+      // which would be a second (real, but unplanned) duplicate.
+      for (const item of answer.items) item.title = `Quest ${randomUUID()}`;
+      if (call++ === 0) {
         answer.items[0]!.xp_reward = 4_000; // a valid number, but no reward for a level 3 quest
         answer.items[1]!.title = `${existing!.title.toUpperCase()}!`; // the same normalized title
       }
