@@ -171,8 +171,6 @@ export class ObjectStore {
     const hash = createHash('sha256');
     const etags: { part: number; etag: string }[] = [];
     let size = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
     let inFlight: Promise<void> = Promise.resolve();
     let nextPart = 1;
     const send = (part: number, payload: Buffer) => {
@@ -190,29 +188,38 @@ export class ObjectStore {
       inFlight.catch(() => undefined);
       return inFlight;
     };
+    // Two part-sized buffers, reused: one fills while the other uploads. The source's chunks are
+    // copied in, never concatenated, so memory stays at two parts whatever the object's size.
+    let filling: Buffer = Buffer.allocUnsafeSlow(partSize);
+    let uploading: Buffer | undefined;
+    let filled = 0;
     try {
       for await (const chunk of source) {
         signal?.throwIfAborted();
-        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        const buffer = Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
         hash.update(buffer);
         size += buffer.length;
-        pending.push(buffer);
-        pendingBytes += buffer.length;
-        while (pendingBytes >= partSize) {
-          const all = Buffer.concat(pending, pendingBytes);
-          const payload = all.subarray(0, partSize);
-          const rest = all.subarray(partSize);
-          pending = rest.length > 0 ? [Buffer.from(rest)] : [];
-          pendingBytes = rest.length;
+        for (let offset = 0; offset < buffer.length;) {
+          const copied = buffer.copy(
+            filling,
+            filled,
+            offset,
+            Math.min(buffer.length, offset + partSize - filled),
+          );
+          offset += copied;
+          filled += copied;
+          if (filled < partSize) continue;
           // At most one part uploading while this one waits: backpressure on the source.
           await inFlight;
-          void send(nextPart++, payload);
+          void send(nextPart++, filling);
+          [filling, uploading] = [uploading ?? Buffer.allocUnsafeSlow(partSize), filling];
+          filled = 0;
         }
       }
       await inFlight;
-      if (pendingBytes > 0 || nextPart === 1) {
-        await send(nextPart++, Buffer.concat(pending, pendingBytes));
-      }
+      if (filled > 0 || nextPart === 1) await send(nextPart++, filling.subarray(0, filled));
       signal?.throwIfAborted();
       etags.sort((a, b) => a.part - b.part);
       const done = await this.client.completeMultipartUpload(this.bucket, key, uploadId, etags);
