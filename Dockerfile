@@ -25,4 +25,4 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 ARG APP
 COPY --from=build /src/dist/apps/${APP}/ ./
 USER node
-CMD ["node", "--enable-source-maps", "main.js"]
+CMD ["node", "main.js"]

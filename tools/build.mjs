@@ -10,10 +10,16 @@
 // instrumentations working: they patch modules as they are required, which a bundled copy never is.
 // TypeScript goes through SWC rather than esbuild because NestJS needs decorator metadata
 // (`emitDecoratorMetadata`), which esbuild does not emit.
+//
+// Each entry is two files: `<name>.bundle.js` (+ its map) and `<name>.js`, a two-line launcher that
+// turns on source maps for our code only, then requires the bundle. `--enable-source-maps` would
+// also load the maps every OpenTelemetry and TypeORM package ships: ~22 MB of heap and ~50 MB of
+// RSS per process (measured: the same requires with and without it), for stack frames inside
+// node_modules nobody maps back anyway.
 import { build } from 'esbuild';
 import { transformFile } from '@swc/core';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const [target, explicitOut] = process.argv.slice(2);
@@ -56,11 +62,18 @@ const swcDecorators = {
   },
 };
 
+const launcher = (bundle) => `'use strict';
+// Source maps for this app's own bundle, not for node_modules (see tools/build.mjs).
+require('node:module').setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+require('./${bundle}');
+`;
+
 for (const { entry, outfile } of builds) {
   const started = Date.now();
+  const bundle = outfile.replace(/\.js$/, '.bundle.js');
   await build({
     entryPoints: [entry],
-    outfile,
+    outfile: bundle,
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -72,5 +85,7 @@ for (const { entry, outfile } of builds) {
     logLevel: 'warning',
     plugins: [swcDecorators],
   });
+  writeFileSync(outfile, launcher(basename(bundle)));
+  rmSync(`${outfile}.map`, { force: true }); // an older build's, when the bundle was <name>.js
   console.log(`built ${outfile.replace(root + '/', '')} in ${Date.now() - started} ms`);
 }

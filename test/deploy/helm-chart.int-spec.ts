@@ -8,6 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parseConfig } from '@fleet/config';
+import { readLocalEnv } from '@fleet/service-kit/testing';
+import { parse as parseYaml } from 'yaml';
 import { type z } from 'zod';
 import { configSchema as api } from '../../apps/api/src/config';
 import { configSchema as exporter } from '../../apps/exporter/src/config';
@@ -49,6 +51,9 @@ const SECRET_VALUES: Record<string, string> = {
   WORKER_CALLBACK_SECRET: 'callback-secret-0123456789',
   EXPORT_SIGNING_KEY_PEM: '-----BEGIN PRIVATE KEY-----\nMC4C…\n-----END PRIVATE KEY-----',
 };
+
+/** Variables node itself reads, not the app's config. */
+const NODE_READS = new Set(['NODE_OPTIONS']);
 
 // Rendered objects are walked freely here: their shape is what the assertions check.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -108,7 +113,7 @@ describe('helm/fleet', () => {
     assert.equal(check?.spec.schedule, '0 * * * *');
     assert.equal(check?.spec.concurrencyPolicy, 'Forbid');
     const [container] = podSpecOf(check!).containers as Container[];
-    assert.deepEqual(container!.command, ['node', '--enable-source-maps', 'admin.js', 'schedule-check']);
+    assert.deepEqual(container!.command, ['node', 'admin.js', 'schedule-check']);
     assert.equal(
       container!.envFrom[0].configMapRef.name,
       find(docs, 'ConfigMap', 'pool-filler')!.metadata.name,
@@ -137,10 +142,18 @@ describe('helm/fleet', () => {
         env[entry.name] = SECRET_VALUES[ref.key]!;
       }
       const schema = SCHEMAS[app]!;
-      const unknown = Object.keys(env).filter((name) => !(name in schema.shape));
+      const unknown = Object.keys(env).filter((name) => !(name in schema.shape) && !NODE_READS.has(name));
       assert.deepEqual(unknown, [], `${app} does not read ${unknown.join(', ')}`);
       assert.doesNotThrow(() => parseConfig(schema, env), `${app}'s config`);
     }
+  });
+
+  test('the exporter runs with the same V8 flags under Helm, docker-compose and tools/fleet (what bench:export measures)', () => {
+    const local = readLocalEnv('exporter').NODE_OPTIONS;
+    assert.ok(local, 'apps/exporter/local.env sets NODE_OPTIONS');
+    assert.equal(find(docs, 'ConfigMap', 'exporter')!.data.NODE_OPTIONS, local);
+    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as Doc;
+    assert.equal(compose.services.exporter.environment.NODE_OPTIONS, local);
   });
 
   test('long-running apps: probes on their health port, scrape annotations, 30 s grace, no root', () => {

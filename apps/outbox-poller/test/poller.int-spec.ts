@@ -11,7 +11,7 @@ import { provisionTopics } from '@fleet/kafka';
 import { captureLogger, recordTopic, uniqueTopicName, waitFor } from '@fleet/kafka/testing';
 import { enqueue } from '@fleet/outbox';
 import { closeRedisClient, createRedisClient } from '@fleet/redis';
-import { runAdmin } from '../src/admin';
+import { runAdmin } from '../src/admin-commands';
 import {
   buildPoller,
   DATABASE_URL,

@@ -194,7 +194,7 @@ export function startGc(env: Record<string, string>): RunningGc {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !OWN_VARIABLES.test(name)),
   );
-  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+  const child = spawn(process.execPath, [bundle], {
     cwd: WORKSPACE_ROOT,
     env: { ...inherited, OTEL_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

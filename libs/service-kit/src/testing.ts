@@ -3,7 +3,7 @@
  * own health port, its output kept for assertions and written to `.local/logs/tests/`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +27,20 @@ export async function freePort(): Promise<number> {
 const built = new Set<string>();
 
 /** Bundles `apps/<app>` with tools/build.mjs into `dist/test/<app>/main.js`, once per test process. */
+/**
+ * An app's `apps/<app>/local.env` (what tools/fleet runs it with) as a record: `KEY=value` lines,
+ * comments and blank lines skipped. Tests take settings from it that deployments share, so that
+ * they measure the app as it runs (e.g. the exporter's NODE_OPTIONS).
+ */
+export function readLocalEnv(app: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(join(WORKSPACE_ROOT, 'apps', app, 'local.env'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
 export function buildAppBundle(app: string): string {
   const bundle = join(WORKSPACE_ROOT, 'dist/test', app, 'main.js');
   if (!built.has(app)) {
@@ -77,7 +91,7 @@ export class AppProcess {
   static async start({ app, env = {} }: AppProcessOptions): Promise<AppProcess> {
     const bundle = buildAppBundle(app);
     const port = await freePort();
-    const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+    const child = spawn(process.execPath, [bundle], {
       cwd: WORKSPACE_ROOT,
       env: { ...process.env, SERVICE_NAME: app, HEALTH_PORT: String(port), OTEL_ENABLED: 'false', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

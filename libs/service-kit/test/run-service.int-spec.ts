@@ -13,8 +13,7 @@ const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
 const OTLP = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
 
 function start(entry: 'source' | 'bundle', env: Record<string, string | undefined>) {
-  const args =
-    entry === 'source' ? ['--require', '@swc-node/register', SOURCE] : ['--enable-source-maps', BUNDLE];
+  const args = entry === 'source' ? ['--require', '@swc-node/register', SOURCE] : [BUNDLE];
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !['SERVICE_NAME', 'HEALTH_PORT', 'PING_URL'].includes(k)),
   );
