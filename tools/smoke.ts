@@ -17,7 +17,7 @@
  */
 import { tracing } from './smoke-instrumentation';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
@@ -29,6 +29,7 @@ import { createLogger } from '@fleet/observability';
 import { enqueue } from '@fleet/outbox';
 import { closeRedisClient, createRedisClient, FallbackQueue } from '@fleet/redis';
 import { type PublicKeyEntry } from '@fleet/signing';
+import { readLocalEnv } from '@fleet/service-kit/testing';
 import { startFakeReceiver } from '@fleet/webhooks/testing';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -157,7 +158,7 @@ const api = `http://127.0.0.1:${env('API_PORT', '8080')}`;
 function mintToken(user: string, scope?: string): string {
   const args = ['dist/apps/api/admin.js', 'mint-token', user, ...(scope ? ['--scope', scope] : [])];
   return execFileSync(process.execPath, args, {
-    env: { ...process.env, ...localEnv('apps/api/local.env') },
+    env: { ...process.env, ...readLocalEnv('api') },
   })
     .toString()
     .trim();
@@ -413,6 +414,13 @@ async function exportRoundTrip(): Promise<void> {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    if (response.status === 429 && method === 'GET') {
+      // A long wait polls past the per-user budget: wait as told, then ask again.
+      await response.arrayBuffer();
+      const seconds = Number(response.headers.get('retry-after') ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10, Math.max(1, seconds)) * 1000));
+      return call<T>(method, path, body, headers);
+    }
     if (!response.ok) throw new Error(`api ${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
@@ -426,11 +434,14 @@ async function exportRoundTrip(): Promise<void> {
       if (job.status === 'FAILED' || job.status === 'CANCELLED')
         throw new Error(`${what} ${job.status}: ${job.error}`);
       if (job.status === 'COMPLETED') return job;
-      if (Date.now() > deadline) throw new Error(`${what} not COMPLETED within ${(4 * TIMEOUT_MS) / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (Date.now() > deadline)
+        throw new Error(
+          `${what} not COMPLETED within ${(4 * TIMEOUT_MS) / 1000} s: are outbox-poller, generation and exporter running?`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   };
-  const secret = localEnv('apps/exporter/local.env').WORKER_CALLBACK_SECRET!;
+  const secret = readLocalEnv('exporter').WORKER_CALLBACK_SECRET!;
   const receiver = await startFakeReceiver({ secret });
   try {
     const started = Date.now();
@@ -475,15 +486,6 @@ async function exportRoundTrip(): Promise<void> {
 }
 
 /** `KEY=value` lines of an env file (comments and blanks skipped). */
-function localEnv(file: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-}
-
 main().catch((error: unknown) => {
   console.error(`smoke: failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

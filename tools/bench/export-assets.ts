@@ -5,7 +5,8 @@
  * the same MinIO and written back as one multipart object with the same part size (what the
  * export must do at the least), in the same run, before and after the export.
  *
- *   npm run bench:export            (servers from tools/infra; EXPORT_BENCH_MIB to change the size)
+ *   npm run bench:export            (servers from tools/infra; EXPORT_BENCH_MIB to change the size,
+ *                                    EXPORT_BENCH_NODE_OPTIONS the exporter's V8 flags)
  *
  * Goals: exporter RSS peak < 256 MiB; export throughput ≥ 0.6 × the raw copy's.
  */
@@ -31,6 +32,10 @@ async function* bytes(size: number, seed: number): AsyncGenerator<Buffer> {
 
 const rssOf = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+/** Resident bytes of the process' brk heap (glibc malloc's main arena: native allocations). */
+const mallocHeapOf = (pid: number) =>
+  Number(/\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps`, 'utf8'))?.[1] ?? 0) *
+  1024;
 
 async function main(): Promise<void> {
   const fx = await ExporterFixture.create();
@@ -56,14 +61,14 @@ async function main(): Promise<void> {
       return seconds;
     };
 
+    const nodeOptions = process.env.EXPORT_BENCH_NODE_OPTIONS ?? fx.workerEnv().NODE_OPTIONS ?? '';
     const rawBefore = await rawCopy('before');
     const exporter = await fx.startExporter({
       EXPORT_PART_SIZE_BYTES: String(PART),
       LOG_LEVEL: 'warn',
-      // e.g. EXPORT_BENCH_NODE_OPTIONS=--max-old-space-size=128 to see what a heap limit changes.
-      ...(process.env.EXPORT_BENCH_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.EXPORT_BENCH_NODE_OPTIONS }
-        : {}),
+      // As deployed (apps/exporter/local.env, the same in Helm and compose), unless
+      // EXPORT_BENCH_NODE_OPTIONS says otherwise ('' for node's defaults).
+      NODE_OPTIONS: nodeOptions,
     });
     const pid = exporter.child.pid!;
     const idle = rssOf(pid);
@@ -71,6 +76,21 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssOf(pid));
     }, 50);
+    /** Where the memory is, every 250 ms: V8 heap (committed), Buffers outside it, malloc's heap. */
+    const parts = { heap: 0, external: 0, malloc: 0 };
+    let sampling = true;
+    const breakdown = (async () => {
+      while (sampling) {
+        const [heap, external] = await Promise.all([
+          exporter.metric('nodejs_heap_size_total_bytes'),
+          exporter.metric('nodejs_external_memory_bytes'),
+        ]).catch(() => [0, 0]);
+        parts.heap = Math.max(parts.heap, heap ?? 0);
+        parts.external = Math.max(parts.external, external ?? 0);
+        parts.malloc = Math.max(parts.malloc, mallocHeapOf(pid));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
     const started = performance.now();
     const job = await fx.createExport({
       projectId: project.id,
@@ -81,6 +101,8 @@ async function main(): Promise<void> {
     const done = await fx.waitForFinished(job.id, 30 * 60_000);
     const exportSeconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
+    sampling = false;
+    await breakdown;
     if (done.status !== 'COMPLETED') throw new Error(`export ${done.status}: ${done.error}`);
     const bundle = (done.result as { bundles: { size: number }[] }).bundles[0]!;
     await exporter.stop();
@@ -92,9 +114,10 @@ async function main(): Promise<void> {
     const lines = [
       `assets: ${FILES} files, ${(total / MiB).toFixed(0)} MiB; archive ${(bundle.size / MiB).toFixed(1)} MiB (godot, quality low)`,
       `raw MinIO copy (read + multipart write, ${PART / MiB} MiB parts): ${rawBefore.toFixed(2)} s before, ${rawAfter.toFixed(2)} s after → ${mibps(total, rawSeconds).toFixed(0)} MiB/s`,
-      `export (request → COMPLETED, one replica): ${exportSeconds.toFixed(2)} s → ${mibps(total, exportSeconds).toFixed(0)} MiB/s`,
+      `export (request → COMPLETED, one replica, NODE_OPTIONS=${nodeOptions || '(none)'}): ${exportSeconds.toFixed(2)} s → ${mibps(total, exportSeconds).toFixed(0)} MiB/s`,
       `throughput ratio export / raw: ${ratio.toFixed(2)} (goal ≥ 0.6: ${ratio >= 0.6 ? 'met' : 'NOT met'})`,
       `exporter RSS: idle ${(idle / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (goal < 256 MiB: ${peak < 256 * MiB ? 'met' : 'NOT met'})`,
+      `  highest during the export: V8 heap ${(parts.heap / MiB).toFixed(0)} MiB committed, Buffers outside it ${(parts.external / MiB).toFixed(0)} MiB, malloc heap ${(parts.malloc / MiB).toFixed(0)} MiB`,
     ];
     for (const line of lines) process.stdout.write(`${line}\n`);
   } finally {

@@ -29,7 +29,7 @@ import { type ObjectStore } from '@fleet/object-store';
 import { createTestBucket } from '@fleet/object-store/testing';
 import { OUTBOX_MIGRATIONS } from '@fleet/outbox';
 import { POOL_MIGRATIONS } from '@fleet/pools';
-import { AppProcess, buildAppBundle, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
+import { AppProcess, buildAppBundle, readLocalEnv, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
 import { type PublicKeyEntry } from '@fleet/signing';
 import { UPLOAD_MIGRATIONS } from '@fleet/uploads';
 
@@ -234,6 +234,8 @@ export class ExporterFixture {
       EXPORT_CALLBACK_INITIAL_BACKOFF_MS: '200',
       ...this.bucketEnv,
       LOG_LEVEL: 'info',
+      // The V8 flags every deployment runs it with (Helm values, docker-compose, tools/fleet).
+      NODE_OPTIONS: readLocalEnv('exporter').NODE_OPTIONS ?? '',
     };
   }
 
