@@ -485,7 +485,6 @@ async function exportRoundTrip(): Promise<void> {
   }
 }
 
-/** `KEY=value` lines of an env file (comments and blanks skipped). */
 main().catch((error: unknown) => {
   console.error(`smoke: failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

@@ -382,12 +382,10 @@ export class PoolStore {
     campaign: { campaignSeed: string; name: string; createdBy: string; projectId?: string | null },
   ): Promise<{ campaign: Campaign; created: boolean }> {
     // project_id is the exports' column (their migration adds it): named only when set.
+    const project = campaign.projectId ? ', project_id' : '';
     const inserted = await sql.rows<CampaignRow>(
-      campaign.projectId
-        ? `INSERT INTO campaigns (campaign_seed, name, created_by, project_id) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`
-        : `INSERT INTO campaigns (campaign_seed, name, created_by) VALUES ($1, $2, $3)
-           ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`,
+      `INSERT INTO campaigns (campaign_seed, name, created_by${project}) VALUES ($1, $2, $3${project ? ', $4' : ''})
+       ON CONFLICT (campaign_seed) DO NOTHING RETURNING *`,
       [
         campaign.campaignSeed,
         campaign.name,

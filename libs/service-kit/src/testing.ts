@@ -26,7 +26,6 @@ export async function freePort(): Promise<number> {
 
 const built = new Set<string>();
 
-/** Bundles `apps/<app>` with tools/build.mjs into `dist/test/<app>/main.js`, once per test process. */
 /**
  * An app's `apps/<app>/local.env` (what tools/fleet runs it with) as a record: `KEY=value` lines,
  * comments and blank lines skipped. Tests take settings from it that deployments share, so that
@@ -41,6 +40,7 @@ export function readLocalEnv(app: string): Record<string, string> {
   );
 }
 
+/** Bundles `apps/<app>` with tools/build.mjs into `dist/test/<app>/main.js`, once per test process. */
 export function buildAppBundle(app: string): string {
   const bundle = join(WORKSPACE_ROOT, 'dist/test', app, 'main.js');
   if (!built.has(app)) {

@@ -135,7 +135,7 @@ export class UploadStore {
     const project = upload.projectId ? ', project_id' : '';
     const [row] = await sql.rows<UploadRow>(
       `INSERT INTO uploads (id, owner_id, filename, content_type, size, expected_sha256, chunk_size, chunk_count${project})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8${upload.projectId ? ', $9' : ''}) RETURNING ${UPLOAD_COLUMNS}`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8${project ? ', $9' : ''}) RETURNING ${UPLOAD_COLUMNS}`,
       [
         upload.id,
         upload.ownerId,
