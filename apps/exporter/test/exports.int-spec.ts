@@ -231,6 +231,86 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
     }
   });
 
+  /** Waits until the export's multipart upload has begun. */
+  async function uploadInFlight(jobId: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await fx.objects.incompleteUploads(`exports/${jobId}/`)).length === 0) {
+      assert.ok(Date.now() < deadline, 'the upload started');
+      await sleep(10);
+    }
+  }
+
+  test('SIGTERM mid-upload with time to drain: the replica finishes the export, then exits 0', async () => {
+    await fx.stopExporters();
+    const replica = await fx.startExporter({ EXPORT_PART_SIZE_BYTES: String(5 * MiB) });
+    const project = await fx.createProject();
+    const asset = randomBytes(160 * MiB);
+    await fx.createAsset(project.id, 'big.bin', asset);
+    const job = await fx.createExport({ projectId: project.id, engines: ['godot'], includeAssets: true });
+    await uploadInFlight(job.id);
+    const exited = replica.stop('SIGTERM');
+    const atSignal = await fx.jobs.get(fx.sql(), job.id);
+    assert.equal(atSignal?.status, 'PROCESSING', 'the signal came while the export ran');
+
+    assert.deepEqual(await exited, { code: 0, signal: null }, replica.tail());
+    const done = await fx.jobs.get(fx.sql(), job.id);
+    assert.equal(done?.status, 'COMPLETED', 'finished before the process exited');
+    assert.equal(done.attempts, 1);
+    assert.deepEqual(await fx.objects.incompleteUploads(`exports/${job.id}/`), []);
+    const zip = await fx.download(bundlesOf(done.result)[0]!.key);
+    assert.equal(runVerify(zip, (await fx.keysFile()).file).code, 0);
+    const entries = await readZip(zip);
+    assert.ok(entries.find((e) => e.name.endsWith('/files/big.bin'))!.data.equals(asset));
+  });
+
+  test('SIGTERM with a drain shorter than the export: the upload is aborted, the job released and completed by another replica, one callback', async () => {
+    await fx.stopExporters();
+    const env = { EXPORT_PART_SIZE_BYTES: String(5 * MiB), EXPORTER_SHUTDOWN_DRAIN_MS: '100' };
+    const leaving = await fx.startExporter(env);
+    const project = await fx.createProject();
+    await fx.createAsset(project.id, 'big.bin', randomBytes(160 * MiB));
+    const sink = await startFakeReceiver({ secret: CALLBACK_SECRET });
+    try {
+      const job = await fx.createExport({
+        projectId: project.id,
+        engines: ['godot'],
+        includeAssets: true,
+        callbackUrl: sink.url,
+      });
+      await uploadInFlight(job.id);
+      const exited = leaving.stop('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null }, leaving.tail());
+
+      // Before any other replica runs: the leaving one aborted its own upload and gave the job back.
+      assert.deepEqual(await fx.objects.incompleteUploads(`exports/${job.id}/`), [], 'upload aborted');
+      const released = await fx.jobs.get(fx.sql(), job.id);
+      assert.equal(released?.status, 'PENDING', JSON.stringify(released));
+      assert.equal(released.attempts, 0, 'a released attempt is not counted');
+      assert.match(released.error ?? '', /^released at shutdown/);
+      assert.ok(
+        leaving.logs().some((l) => l.msg === 'job released at shutdown and requeued for another worker'),
+        leaving.tail(),
+      );
+      assert.equal(sink.deliveries.length, 0, 'no callback for a released attempt');
+
+      await fx.startExporter(env);
+      const done = await fx.waitForFinished(job.id, 120_000);
+      assert.equal(done.status, 'COMPLETED', done.error ?? '');
+      assert.equal(done.attempts, 1);
+      assert.deepEqual(await fx.objects.incompleteUploads(`exports/${job.id}/`), []);
+      const zip = await fx.download(bundlesOf(done.result)[0]!.key);
+      assert.equal(runVerify(zip, (await fx.keysFile()).file).code, 0);
+      await sink.waitForEvents(1, 30_000);
+      await sleep(1_500);
+      assert.deepEqual(
+        sink.deliveries.map((d) => d.id),
+        [callbackEventId(job.id, 'export.completed')],
+      );
+    } finally {
+      await sink.close();
+    }
+  });
+
   test('an exporter SIGKILLed mid-upload: another replica completes the job, no multipart upload is left, one callback', async () => {
     await fx.stopExporters();
     const fast = {
@@ -249,11 +329,7 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
         includeAssets: true,
         callbackUrl: sink.url,
       });
-      const deadline = Date.now() + 60_000;
-      while ((await fx.objects.incompleteUploads(`exports/${job.id}/`)).length === 0) {
-        assert.ok(Date.now() < deadline, 'the upload started');
-        await sleep(10);
-      }
+      await uploadInFlight(job.id);
       await doomed.stop('SIGKILL');
       const killedAt = await fx.jobs.get(fx.sql(), job.id);
       assert.equal(killedAt?.status, 'PROCESSING', 'killed while the job was running');
