@@ -2,18 +2,27 @@
  * The chat path as it runs in production, on the real local servers: the api, the outbox poller
  * and N message-router replicas as child processes (the bundles that ship), one fresh database
  * schema and one fresh topic namespace (`KAFKA_TOPIC_NAMESPACE`) for the whole fleet, and the fake
- * WhatsApp / Instagram server in the test process posting signed status webhooks to the api.
+ * WhatsApp / Instagram server in the test process posting signed status webhooks to the api. The
+ * job workers (file-merge, generation, exporter) join it when a test asks for them.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeChannelServer, type FakeChannelCall } from '@fleet/channels/testing';
 import { ALL_TOPICS, inNamespace } from '@fleet/contracts';
 import { createTestSchema, type TestSchema } from '@fleet/db/testing';
 import { createKafkaClient, provisionTopics } from '@fleet/kafka';
 import { captureLogger, waitFor } from '@fleet/kafka/testing';
-import { AppProcess, buildAppBundle, freePort, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
+import {
+  AppProcess,
+  buildAppBundle,
+  freePort,
+  readLocalEnv,
+  WORKSPACE_ROOT,
+} from '@fleet/service-kit/testing';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { request, type Dispatcher } from 'undici';
 
@@ -42,6 +51,8 @@ export interface ChatFleetOptions {
   generation?: number;
   /** The LLM the generation workers use: `{ endpoint, model }` (a FakeLlmServer in tests). */
   llm?: { endpoint: string; model: string };
+  /** exporter replicas (engine bundles, signed with a fresh local key); none unless asked for. */
+  exporter?: number;
 }
 
 export interface ChatFleet {
@@ -51,6 +62,7 @@ export interface ChatFleet {
   routers: AppProcess[];
   fileMerge: AppProcess[];
   generation: AppProcess[];
+  exporters: AppProcess[];
   fake: FakeChannelServer;
   db: TestSchema;
   namespace: string;
@@ -77,6 +89,8 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
   if (fileMergeCount > 0) buildAppBundle('file-merge');
   const generationCount = options.generation ?? 0;
   if (generationCount > 0) buildAppBundle('generation');
+  const exporterCount = options.exporter ?? 0;
+  if (exporterCount > 0) buildAppBundle('exporter');
   const migrations = ['api', 'message-router'].map(buildMigrate);
 
   const namespace = `e2e-${randomBytes(4).toString('hex')}`;
@@ -166,7 +180,27 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       }),
     );
   }
-  const apps = () => [api, poller, ...routers, ...fileMerge, ...generation];
+  const exporters: AppProcess[] = [];
+  if (exporterCount > 0) {
+    // As tools/fleet runs it: a local Ed25519 key, the callback secret, the deployed V8 flags.
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'e2e-exporter-')), 'signing-key.pem');
+    const { privateKey: signingKey } = generateKeyPairSync('ed25519');
+    writeFileSync(keyFile, signingKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    for (let i = 0; i < exporterCount; i++) {
+      exporters.push(
+        await AppProcess.start({
+          app: 'exporter',
+          env: {
+            ...common,
+            EXPORT_SIGNING_KEY_FILE: keyFile,
+            WORKER_CALLBACK_SECRET: 'e2e-callback-secret-0123456789',
+            NODE_OPTIONS: readLocalEnv('exporter').NODE_OPTIONS ?? '',
+          },
+        }),
+      );
+    }
+  }
+  const apps = () => [api, poller, ...routers, ...fileMerge, ...generation, ...exporters];
   await Promise.all(apps().map((app) => app.waitForHealth('/health/ready')));
 
   return {
@@ -176,6 +210,7 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     routers,
     fileMerge,
     generation,
+    exporters,
     fake,
     db,
     namespace,
