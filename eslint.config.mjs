@@ -82,6 +82,24 @@ export default tseslint.config(
     },
   },
   {
+    // The observability tests read the dashboards and rules from their source of truth, tools/.
+    files: ['test/observability/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          ...BOUNDARIES,
+          allow: [
+            '../../tools/observability/alerts',
+            '../../tools/observability/dashboards',
+            '../../tools/observability/promql',
+            '../../tools/render-observability',
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The deployment tests check the Helm chart's env against each app's own config schema.
     files: ['test/deploy/**/*.ts'],
     rules: {

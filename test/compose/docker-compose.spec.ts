@@ -276,6 +276,38 @@ test('the mounted Prometheus config scrapes Prometheus itself', () => {
   assert.ok(config.scrape_configs?.some((job) => job.job_name === 'prometheus'));
 });
 
+test('Prometheus scrapes every app on its health port and loads the mounted alert rules', () => {
+  const mount = bindMounts().find((m) => m.target === '/etc/prometheus/prometheus.yml')!;
+  const config = readYaml<{
+    rule_files?: string[];
+    scrape_configs?: {
+      job_name: string;
+      static_configs?: { targets: string[] }[];
+      dns_sd_configs?: { names: string[]; port: number }[];
+    }[];
+  }>(mount.source);
+  const scraped = new Set(
+    (config.scrape_configs ?? []).flatMap((job) => [
+      ...(job.static_configs ?? []).flatMap((c) => c.targets),
+      ...(job.dns_sd_configs ?? []).flatMap((c) => c.names.map((name) => `${name}:${c.port}`)),
+    ]),
+  );
+  for (const [name, service] of entries) {
+    const port = (service.environment as Record<string, string> | undefined)?.HEALTH_PORT;
+    if (port) assert.ok(scraped.has(`${name}:${port}`), `${name}:${port} is not scraped`);
+  }
+  const rules = bindMounts().find((m) => m.service === 'prometheus' && m.target === '/etc/prometheus/rules');
+  assert.ok(rules, 'the rule folder is not mounted');
+  assert.equal(path.normalize(rules.source), path.normalize('./deploy/prometheus/rules'));
+  for (const file of config.rule_files ?? ['(none)']) {
+    assert.ok(file.startsWith('/etc/prometheus/rules/'), `${file} is outside the mounted folder`);
+    assert.ok(
+      existsSync(path.join(root, 'deploy/prometheus/rules', path.basename(file))),
+      `${file} is missing`,
+    );
+  }
+});
+
 test('the Grafana datasource points at the Prometheus service and its port', () => {
   const file = readYaml<{ datasources?: { type?: string; url?: string }[] }>(
     'deploy/grafana/provisioning/datasources/prometheus.yml',

@@ -250,6 +250,69 @@ describe('helm/fleet', () => {
     for (const step of steps) assert.equal(step.env![0]!.valueFrom.secretKeyRef.key, 'DATABASE_URL');
   });
 
+  test('observability: a dashboard ConfigMap per dashboard for the Grafana sidecar; ServiceMonitors and the PrometheusRule when enabled', () => {
+    const dashboards = readdirSync(join(ROOT, 'deploy/grafana/dashboards')).filter((f) =>
+      f.endsWith('.json'),
+    );
+    const configMaps = (all: Doc[]) =>
+      all.filter((doc) => doc.kind === 'ConfigMap' && doc.metadata.labels.grafana_dashboard === '1');
+    const shipped = configMaps(docs);
+    assert.deepEqual(
+      shipped.map((doc) => Object.keys(doc.data as Record<string, string>)[0]).sort(),
+      dashboards.sort(),
+    );
+    for (const doc of shipped) {
+      const [file, json] = Object.entries(doc.data as Record<string, string>)[0]!;
+      assert.equal(json, readFileSync(join(ROOT, 'deploy/grafana/dashboards', file), 'utf8').trimEnd(), file);
+      assert.equal(doc.metadata.annotations?.grafana_folder, 'Fleet');
+    }
+    assert.equal(
+      docs.filter((doc) => doc.kind === 'ServiceMonitor' || doc.kind === 'PrometheusRule').length,
+      0,
+    );
+
+    const relabelled = renderChart(helm, [
+      '--set',
+      'observability.dashboards.label=dashboards',
+      '--set',
+      'observability.dashboards.labelValue=fleet',
+    ]);
+    assert.equal(
+      relabelled.filter((doc) => doc.kind === 'ConfigMap' && doc.metadata.labels.dashboards === 'fleet')
+        .length,
+      dashboards.length,
+    );
+    const off = renderChart(helm, ['--set', 'observability.dashboards.enabled=false']);
+    assert.equal(configMaps(off).length, 0);
+
+    const operator = renderChart(helm, [
+      '--set',
+      'observability.serviceMonitor.enabled=true',
+      '--set',
+      'observability.serviceMonitor.labels.release=kube-prometheus-stack',
+      '--set',
+      'observability.prometheusRule.enabled=true',
+    ]);
+    const monitors = operator.filter((doc) => doc.kind === 'ServiceMonitor');
+    const services = operator
+      .filter((doc) => doc.kind === 'Service')
+      .map(appOf)
+      .sort();
+    assert.deepEqual(monitors.map(appOf).sort(), services, 'one ServiceMonitor per app Service');
+    for (const monitor of monitors) {
+      assert.equal(monitor.metadata.labels.release, 'kube-prometheus-stack');
+      const spec = monitor.spec as { endpoints: Array<{ port: string; path: string }> };
+      assert.deepEqual([spec.endpoints[0]!.port, spec.endpoints[0]!.path], ['health', '/metrics']);
+    }
+    const rule = operator.find((doc) => doc.kind === 'PrometheusRule');
+    assert.ok(rule);
+    assert.deepEqual(
+      rule.spec,
+      parseYaml(readFileSync(join(ROOT, 'deploy/prometheus/rules/fleet-alerts.yml'), 'utf8')),
+      'the PrometheusRule carries the rule file as generated',
+    );
+  });
+
   test('k8s/ holds the chart rendered plain (npm run render:k8s), without Helm labels or hooks', async () => {
     const files = await plainManifests(helm);
     for (const [path, content] of files) {
