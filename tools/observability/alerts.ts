@@ -65,7 +65,7 @@ export const ALERTS: AlertSpec[] = [
     severity: 'warning',
     summary: 'records of {{ $labels.topic }} are being dead-lettered',
     runbook:
-      'Read the newest records of <topic>.dlq: their x-dlq-reason header names the failure; fix the cause, then replay them with the outbox-poller admin CLI (docs/runbooks).',
+      'Read the newest records of <topic>.dlq: their x-dlq-reason and x-dlq-error-* headers name the failure; fix the cause, then replay them by producing each value back to its x-original-topic with the same key (ADR 0002).',
     test: {
       input: [
         {
