@@ -437,7 +437,10 @@ export class FleetConsumer {
         subscription.contract.name,
         message.headers ?? {},
         { ...this.spanAttributes(context), 'messaging.batch.message_count': run.length },
-        () => within(index + 1),
+        async () => {
+          await within(index + 1);
+          this.logHandled(context);
+        },
       );
     };
     try {
@@ -473,6 +476,24 @@ export class FleetConsumer {
         )
         .finally(() => (pending = false));
     }, this.heartbeatIntervalMs);
+  }
+
+  /**
+   * A debug line per handled message, written inside its consumer span so that it carries the
+   * message's `trace_id`: the hop's entry in the logs, for when a trace must be followed there.
+   */
+  private logHandled(context: MessageContext): void {
+    this.options.logger.debug(
+      {
+        topic: context.topic,
+        partition: context.partition,
+        offset: context.offset,
+        key: context.key,
+        eventId: context.eventId,
+        attempt: context.attempt,
+      },
+      'message handled',
+    );
   }
 
   private spanAttributes(context: MessageContext): Record<string, string | number> {
@@ -526,6 +547,7 @@ export class FleetConsumer {
         try {
           await delivery.handler(decoded.value, context);
           this.metrics.processed.inc(labels);
+          this.logHandled(context);
           return 'done';
         } catch (error) {
           recordFailure(span, error);
@@ -629,6 +651,7 @@ export class FleetConsumer {
         topic: delivery.originalTopic,
         partition: delivery.originalPartition,
         offset: delivery.originalOffset,
+        ...recordIds(message),
         attempt: delivery.attempt,
         nextAttempt,
         delayMs,
@@ -668,6 +691,7 @@ export class FleetConsumer {
         topic: delivery.originalTopic,
         partition: delivery.originalPartition,
         offset: delivery.originalOffset,
+        ...recordIds(message),
         attempt: delivery.attempt,
         reason,
         errorCode,
@@ -708,6 +732,14 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
     if (first !== undefined) out[name] = first.toString();
   }
   return out;
+}
+
+/** The record's key and `x-event-id`, so a retry or DLQ log line names the event it is about. */
+function recordIds(message: KafkaMessage): { key: string | null; eventId: string | undefined } {
+  return {
+    key: message.key?.toString() ?? null,
+    eventId: stringHeaders(message.headers)[FleetHeaders.eventId],
+  };
 }
 
 function withoutRetryHeaders(headers: IHeaders | undefined): IHeaders {

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { trace } from '@opentelemetry/api';
 import { dlqTopicOf, FleetHeaders } from '@fleet/contracts';
 import { startTracing, type TracingHandle } from '@fleet/observability';
 import {
@@ -390,6 +391,62 @@ describe('kafka runtime against a real broker', () => {
       assert.equal(record.headers[FleetHeaders.originalOffset], '0');
       assert.equal(record.headers[FleetHeaders.retryAttempt], undefined, 'retry bookkeeping stripped');
       assert.deepEqual(JSON.parse(record.value!.toString()), { id: 'd', n: 1 });
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('a message handled, retried and dead-lettered is logged with its key and event id, under its own trace', async () => {
+    const h = await harness('logged');
+    type Line = { msg: string | undefined; fields: Record<string, unknown>; traceId: string | undefined };
+    const lines: Line[] = [];
+    // What pino's mixin would read: the span active when the line is written.
+    const at = (level: 'debug' | 'warn' | 'error') => (fields: object, msg?: string) => {
+      lines.push({
+        msg,
+        fields: fields as Line['fields'],
+        traceId: trace.getActiveSpan()?.spanContext().traceId,
+      });
+      h.logger[level](fields, msg);
+    };
+    const logger = { ...h.logger, debug: at('debug'), warn: at('warn'), error: at('error') };
+    const traceIds = new Map<string, string>();
+    const consumer = consumerFor(
+      h,
+      async (value, ctx) => {
+        traceIds.set(value.id, ctx.headers.traceparent!.split('-')[1]!);
+        if (value.id === 'broken') throw new Error('always broken');
+      },
+      { logger },
+    );
+    try {
+      await consumer.start();
+      // Two sends, two producer spans: two traces.
+      await h.producer.send(h.topic, [{ key: 'k-ok', value: { id: 'ok', n: 1 }, eventId: 'evt-ok' }]);
+      await h.producer.send(h.topic, [
+        { key: 'k-broken', value: { id: 'broken', n: 2 }, eventId: 'evt-broken' },
+      ]);
+      await waitFor('the dead-lettering logged', () => lines.some((l) => l.msg === 'message dead-lettered'));
+      const about = (msg: string) =>
+        lines
+          .filter((l) => l.msg === msg)
+          .map((l) => ({
+            key: l.fields.key,
+            eventId: l.fields.eventId,
+            attempt: l.fields.attempt,
+            traceId: l.traceId,
+          }));
+      assert.deepEqual(about('message handled'), [
+        { key: 'k-ok', eventId: 'evt-ok', attempt: 1, traceId: traceIds.get('ok') },
+      ]);
+      const broken = { key: 'k-broken', eventId: 'evt-broken', traceId: traceIds.get('broken') };
+      assert.deepEqual(about('handler failed; retry scheduled'), [
+        { ...broken, attempt: 1 },
+        { ...broken, attempt: 2 },
+      ]);
+      assert.deepEqual(about('message dead-lettered'), [{ ...broken, attempt: 3 }]);
+      assert.notEqual(traceIds.get('ok'), traceIds.get('broken'));
     } finally {
       await consumer.stop();
       await h.close();
