@@ -208,20 +208,43 @@ export class OutboxRelay {
 
   private async publish(events: ClaimedEvent[]): Promise<BatchResult> {
     const { producer, metrics } = this.options;
-    const spans: Span[] = [];
+    const spans = new Map<ClaimedEvent, Span>();
     const encoded = events.map((event) => ({ event, record: this.encode(event, spans) }));
     try {
       await producer.sendRawBatch(byTopic(encoded));
+      this.logPublished(events, spans);
       return { published: events, rejected: [] };
     } catch (error) {
       if (classifyPublishError(error) === 'unavailable') {
         metrics.failures.inc({ kind: 'unavailable' });
-        for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        for (const span of spans.values()) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        }
         throw error;
       }
-      return await this.isolate(encoded);
+      const result = await this.isolate(encoded);
+      this.logPublished(result.published, spans);
+      return result;
     } finally {
-      for (const span of spans) span.end();
+      for (const span of spans.values()) span.end();
+    }
+  }
+
+  /**
+   * A debug line per published event, inside its publish span: it carries the writer's `trace_id`,
+   * so the poller's hop shows in the logs of a trace (nothing else is logged for a good publish).
+   */
+  private logPublished(events: readonly ClaimedEvent[], spans: ReadonlyMap<ClaimedEvent, Span>): void {
+    const { logger } = this.options;
+    for (const event of events) {
+      const log = () =>
+        logger.debug(
+          { eventId: event.id, topic: event.topic, key: event.aggregateKey, eventType: event.eventType },
+          'outbox event published',
+        );
+      const span = spans.get(event);
+      if (span) context.with(trace.setSpan(context.active(), span), log);
+      else log();
     }
   }
 
@@ -250,7 +273,7 @@ export class OutboxRelay {
    * under a trace gets a PRODUCER span that is a child of the writer's span, so one trace runs
    * api → outbox → Kafka → consumer.
    */
-  private encode(event: ClaimedEvent, spans: Span[]): TopicRecords['records'][number] {
+  private encode(event: ClaimedEvent, spans: Map<ClaimedEvent, Span>): TopicRecords['records'][number] {
     const headers: Record<string, string> = { ...event.headers, [FleetHeaders.eventId]: event.id };
     if (headers[FleetHeaders.traceparent]) {
       const parent = propagation.extract(context.active(), headers);
@@ -267,7 +290,7 @@ export class OutboxRelay {
         },
         parent,
       );
-      spans.push(span);
+      spans.set(event, span);
       propagation.inject(trace.setSpan(parent, span), headers);
     }
     return { key: event.aggregateKey, value: event.payload, headers };
