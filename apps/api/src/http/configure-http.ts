@@ -36,8 +36,8 @@ const budgetKey = (request: FastifyRequest): string =>
  * Everything around the routes, in the order requests meet it: the caller is resolved (`onRequest`),
  * the rate limit applies per user or address (counters in Redis, so replicas share them; upload
  * chunks on a budget of their own), errors become `{ error: … }` bodies, durations are measured by
- * route template, and the OpenAPI document is generated from the controllers at `/docs` (UI) and
- * `/docs/json`.
+ * route template (and each request is logged at debug, under its trace), and the OpenAPI document
+ * is generated from the controllers at `/docs` (UI) and `/docs/json`.
  */
 export async function configureHttp(
   app: INestApplication,
@@ -120,13 +120,24 @@ export async function configureHttp(
       ),
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    // The request's line in the logs of its trace (the http span is still the active one here):
+    // the route template and its params, never the URL, whose query may carry an access token.
+    const auth = request.auth;
+    logger.debug(
       {
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
+        route,
+        params: request.params,
+        statusCode: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+        ...(auth && 'principal' in auth ? { userId: auth.principal.userId } : {}),
       },
-      reply.elapsedTime / 1000,
+      'request handled',
     );
   });
 
