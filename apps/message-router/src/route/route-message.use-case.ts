@@ -218,7 +218,13 @@ export class RouteMessage {
   ): Promise<ChannelResult> {
     if (takenOver) this.options.metrics.resumedUnknown.inc({ channel: key.channel, outcome: 'confirmed' });
     this.options.logger.info(
-      { messageId: key.messageId, channel: key.channel, channelMessageId, takenOver },
+      {
+        messageId: key.messageId,
+        conversationId: key.conversationId,
+        channel: key.channel,
+        channelMessageId,
+        takenOver,
+      },
       'a channel webhook confirmed a call whose outcome was not recorded; SENT without calling again',
     );
     await this.recordSent(message, key, channelMessageId, 'confirmed');
@@ -228,7 +234,7 @@ export class RouteMessage {
   private busy(key: DeliveryKey, leaseLeftMs: number): ChannelResult {
     this.options.metrics.deliveries.inc({ channel: key.channel, outcome: 'busy' });
     this.options.logger.info(
-      { messageId: key.messageId, channel: key.channel, leaseLeftMs },
+      { messageId: key.messageId, conversationId: key.conversationId, channel: key.channel, leaseLeftMs },
       'another replica is sending this; retry later',
     );
     // Past the lease the sender is dead or done: the retry then finds SENT or takes over.
@@ -248,7 +254,13 @@ export class RouteMessage {
   ): Promise<ChannelResult> {
     const { store, logger } = this.options;
     const reason = describeFailure(failure);
-    const log = { messageId: key.messageId, channel: key.channel, attempt, code: failure.code };
+    const log = {
+      messageId: key.messageId,
+      conversationId: key.conversationId,
+      channel: key.channel,
+      attempt,
+      code: failure.code,
+    };
     if (!failure.retriable) {
       await this.finish(message, key, { state: 'FAILED', reason: `CHANNEL_REJECTED: ${reason}` }, 'rejected');
       logger.warn({ ...log, reason }, 'the channel refused the message; FAILED, to the DLQ');
