@@ -206,23 +206,25 @@ export const DASHBOARDS: DashboardSpec[] = [
         title: 'Redis fallback',
         panels: [
           {
-            title: 'Queued to the fallback',
-            description: 'Records the producer could not hand to Kafka, kept in Redis, by topic.',
+            title: 'Fallback lists',
+            description:
+              'Records waiting for redis-backfill, claimed by it and not yet acknowledged, and never sent.',
             queries: [
-              { expr: rate('kafka_messages_queued_to_fallback_total', 'topic'), legend: '{{topic}}' },
+              { expr: 'max(redis_fallback_queue_length)', legend: 'queued' },
+              { expr: 'max(redis_fallback_processing_length)', legend: 'processing' },
+              { expr: 'max(redis_fallback_dead_length)', legend: 'dead' },
             ],
-            unit: 'ops',
           },
           {
-            title: 'Drained to Kafka',
-            description: 'Fallback records redis-backfill sent and the brokers acknowledged, by topic.',
-            queries: [{ expr: rate('redis_fallback_drained_total', 'topic'), legend: '{{topic}}' }],
-            unit: 'ops',
-          },
-          {
-            title: 'Fallback dead list',
+            title: 'Fallback dead list by reason',
             description: 'Fallback entries that could not be sent, by reason.',
             queries: [{ expr: rate('redis_fallback_dead_lettered_total', 'reason'), legend: '{{reason}}' }],
+            unit: 'ops',
+          },
+          {
+            title: 'Requeued',
+            description: 'Claimed records put back at the head of the queue after a failed send.',
+            queries: [{ expr: `sum(rate(redis_fallback_requeued_total${RATE}))`, legend: 'requeued' }],
             unit: 'ops',
           },
         ],

@@ -43,6 +43,14 @@ export function relayMetrics(registry: Registry, readStats: () => Promise<Outbox
   });
   registry.registerMetric(oldest);
   registry.registerMetric(parked);
+  const failures = new Counter({
+    name: 'outbox_publish_failures_total',
+    help: 'Failed publish attempts: unavailable (broker down, batch retried later) or rejected (per event, backoff then park).',
+    labelNames: ['kind'],
+    registers,
+  });
+  // Both kinds exported from the start: dashboards and alerts see 0, not "no data".
+  for (const kind of ['unavailable', 'rejected']) failures.inc({ kind }, 0);
   return {
     published: new Counter({
       name: 'outbox_published_total',
@@ -56,12 +64,7 @@ export function relayMetrics(registry: Registry, readStats: () => Promise<Outbox
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    failures: new Counter({
-      name: 'outbox_publish_failures_total',
-      help: 'Failed publish attempts: unavailable (broker down, batch retried later) or rejected (per event, backoff then park).',
-      labelNames: ['kind'],
-      registers,
-    }),
+    failures,
     parkedTotal: new Counter({
       name: 'outbox_events_parked_total',
       help: 'Outbox events parked after their last attempt.',

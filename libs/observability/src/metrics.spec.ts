@@ -19,4 +19,14 @@ describe('createMetricsRegistry', () => {
     const withDefaults = createMetricsRegistry({ serviceName: 'svc' });
     assert.match(await withDefaults.metrics(), /^process_resident_memory_bytes\{service="svc"\}/m);
   });
+
+  test('no process gauge is named like a counter (promtool check metrics); the per-type ones stay', async () => {
+    const text = await createMetricsRegistry({ serviceName: 'svc' }).metrics();
+    const gauges = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]!);
+    assert.deepEqual(
+      gauges.filter((name) => name.endsWith('_total')),
+      [],
+    );
+    assert.ok(gauges.includes('nodejs_active_handles'), gauges.join(', '));
+  });
 });

@@ -1,6 +1,15 @@
 import { sqlOf, type DataSource } from '@fleet/db';
-import { type PoolStore } from '@fleet/pools';
+import { type PoolName, type PoolStore, type RejectionReason } from '@fleet/pools';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The reasons each pool's items can be refused for (range checks exist for quests and encounters). */
+const REJECTION_REASONS: Record<PoolName, readonly RejectionReason[]> = {
+  quests: ['invalid_item', 'duplicate', 'level_out_of_range', 'reward_out_of_range'],
+  npcs: ['invalid_item', 'duplicate'],
+  pois: ['invalid_item', 'duplicate'],
+  encounters: ['invalid_item', 'duplicate', 'cr_out_of_range'],
+  dungeons: ['invalid_item', 'duplicate'],
+};
 
 export interface PoolMetrics {
   generated: Counter<'pool'>;
@@ -60,6 +69,15 @@ export function poolMetrics(
       pending.set({ ...labels, status: 'running' }, row.runningJobs);
     }
   }
+  const rejected = new Counter({
+    name: 'pool_items_rejected_total',
+    help: 'Generated items refused and regenerated, by pool and reason (invalid_item, duplicate, level_out_of_range, reward_out_of_range, cr_out_of_range).',
+    labelNames: ['pool', 'reason'],
+    registers,
+  });
+  // Every reason a pool can give exported from the start: dashboards see 0, not "no data".
+  for (const [pool, reasons] of Object.entries(REJECTION_REASONS))
+    for (const reason of reasons) rejected.inc({ pool, reason }, 0);
   return {
     generated: new Counter({
       name: 'pool_items_generated_total',
@@ -67,12 +85,7 @@ export function poolMetrics(
       labelNames: ['pool'],
       registers,
     }),
-    rejected: new Counter({
-      name: 'pool_items_rejected_total',
-      help: 'Generated items refused and regenerated, by pool and reason (duplicate, level_out_of_range, reward_out_of_range, cr_out_of_range).',
-      labelNames: ['pool', 'reason'],
-      registers,
-    }),
+    rejected,
     tokensPerItem: new Histogram({
       name: 'pool_tokens_per_item',
       help: 'LLM tokens (prompt + completion) per stored item of one generation call, by pool.',

@@ -3,6 +3,11 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Why a fallback entry went to the dead list (the `reason` label and the reason's prefix). */
 export type DeadLetterCode = 'MALFORMED_JSON' | 'SCHEMA_INVALID' | 'REJECTED_BY_BROKER';
+const DEAD_LETTER_CODES: readonly DeadLetterCode[] = [
+  'MALFORMED_JSON',
+  'SCHEMA_INVALID',
+  'REJECTED_BY_BROKER',
+];
 
 export interface DrainMetrics {
   drained: Counter<'topic'>;
@@ -42,6 +47,14 @@ export function drainMetrics(registry: Registry, queue: FallbackQueue): DrainMet
   lengthGauge('redis_fallback_dead_length', 'Entries in the fallback dead list (never sent).', () =>
     queue.deadLength(),
   );
+  const deadLettered = new Counter({
+    name: 'redis_fallback_dead_lettered_total',
+    help: 'Fallback entries moved to the dead list, by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+  // Every reason exported from the start: dashboards and alerts see 0, not "no data".
+  for (const reason of DEAD_LETTER_CODES) deadLettered.inc({ reason }, 0);
   return {
     drained: new Counter({
       name: 'redis_fallback_drained_total',
@@ -49,12 +62,7 @@ export function drainMetrics(registry: Registry, queue: FallbackQueue): DrainMet
       labelNames: ['topic'],
       registers,
     }),
-    deadLettered: new Counter({
-      name: 'redis_fallback_dead_lettered_total',
-      help: 'Fallback entries moved to the dead list, by reason.',
-      labelNames: ['reason'],
-      registers,
-    }),
+    deadLettered,
     requeued: new Counter({
       name: 'redis_fallback_requeued_total',
       help: 'Claimed records put back at the head of the queue after a failed send.',
