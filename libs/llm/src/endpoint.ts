@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Breaker, BreakerOpenError, type BreakerLogger } from '@fleet/circuit-breaker';
 import { type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -102,6 +103,8 @@ const completionEnvelope = z.object({
 const modelsEnvelope = z.object({ data: z.array(z.object({ id: z.string() })) });
 
 const MAX_DETAIL_CHARS = 300;
+
+const tracer = trace.getTracer('@fleet/llm');
 
 /**
  * One OpenAI-compatible endpoint: its concurrency slots (FIFO), its circuit breaker, the HTTP call
@@ -215,13 +218,71 @@ export class LlmEndpoint {
       this.metrics.waiting.dec(labels);
     }
     try {
-      return await this.breaker.run(() => this.post(request, signal, tally));
+      return await this.breaker.run(() => this.tracedPost(request, signal, tally));
     } catch (error) {
       if (error instanceof BreakerOpenError) throw this.breakerOpen();
       throw error;
     } finally {
       release();
     }
+  }
+
+  /**
+   * One chat completion request inside a CLIENT span (`chat <model>`, GenAI semantic conventions),
+   * a child of the caller's span: the fleet's tracing instruments `http` only and this client uses
+   * `fetch` (undici), so without it the LLM call, most of a job's time, would be missing from the
+   * job's trace. A request that fails is an error span with its reason as `error.type`.
+   */
+  private tracedPost(
+    request: ChatRequest,
+    signal: AbortSignal | undefined,
+    tally: AttemptTally,
+  ): Promise<EndpointAnswer> {
+    return tracer.startActiveSpan(
+      `chat ${this.model}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': this.model,
+          'server.address': URL.parse(this.url)?.host ?? this.displayUrl,
+          'fleet.llm.endpoint': this.role,
+        },
+      },
+      async (span) => {
+        try {
+          const answer = await this.post(request, signal, tally);
+          span.setAttributes({
+            'gen_ai.response.model': answer.model,
+            'gen_ai.usage.input_tokens': answer.promptTokens,
+            'gen_ai.usage.output_tokens': answer.completionTokens,
+          });
+          return answer;
+        } catch (error) {
+          const status =
+            error instanceof LlmUnavailableError || error instanceof LlmRequestError
+              ? error.status
+              : undefined;
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
+          span.setAttributes({
+            'error.type':
+              error instanceof LlmUnavailableError
+                ? error.reason
+                : error instanceof Error
+                  ? error.name
+                  : 'unknown',
+            ...(status === undefined ? {} : { 'http.response.status_code': status }),
+          });
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: error instanceof Error ? error.message : String(error),
+          });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   private async post(
