@@ -1,10 +1,10 @@
 /**
  * Issue 18's traces through the whole fleet, read back from Jaeger's query API: a chat message
- * (api → outbox → Kafka → message-router, its first channel call failing so that it is retried)
- * and a story enhancement job (api → outbox → Kafka → generation, its first LLM call failing) each
- * make ONE trace whose every span but the root has its parent in it, retries included; a message
- * the channel refuses ends in the DLQ with a `traceparent` that leads to its trace; and the JSON
- * log lines of every hop carry the trace id and the fields operators search by.
+ * (api → outbox → Kafka → message-router → channel, its first channel call failing so that it is
+ * retried) and a story enhancement job (api → outbox → Kafka → generation → LLM, its first LLM
+ * call failing) each make ONE trace whose every span but the root has its parent in it, retries
+ * included; a message the channel refuses ends in the DLQ with a `traceparent` that leads to its
+ * trace; and the JSON log lines of every hop carry the trace id and the fields operators search by.
  *
  * Seed 004's mandatory log fields, as the fleet's pino logger (`@fleet/observability`) names them:
  * `timestamp` is `time` (ISO 8601), `message` is `msg`, `level` is a lowercase name (`info`, not
@@ -328,12 +328,29 @@ describe('fleet traces in Jaeger: api, outbox-poller, message-router and generat
       (t) =>
         ['api', 'outbox-poller', 'generation'].every((s) => t.services.has(s)) &&
         attempts(t).length >= 2 &&
+        t.spans.filter((s) => s.operationName === 'chat fake-7b-instruct').length >= 2 &&
         t.orphans.length === 0,
     );
     assert.deepEqual(trace.orphans, [], 'every span but the root has its parent in the trace');
     assert.equal(trace.roots.length, 1, `one root: ${trace.roots.join(', ')}`);
     assert.match(trace.roots[0]!, /^api: /, 'the trace starts at the api');
     assert.deepEqual(attempts(trace).sort(), [1, 2], 'both attempts are spans of this trace');
+    // The worker's own hop: one LLM call per attempt, the first answered 503.
+    const llmCalls = trace.spans.filter(
+      (s) => s.service === 'generation' && s.operationName === 'chat fake-7b-instruct',
+    );
+    assert.deepEqual(
+      llmCalls.map((s) => tagOf(s, 'http.response.status_code') ?? 200).sort(),
+      [200, 503],
+      'both LLM calls are spans of this trace, the failed one with its status',
+    );
+    assert.equal(
+      tagOf(
+        llmCalls.find((s) => tagOf(s, 'http.response.status_code') === 503)!,
+        'otel.status_code',
+      ),
+      'ERROR',
+    );
 
     const lines = logsOf([fleet.api, fleet.poller, ...fleet.generation]).filter(
       (l) => l.trace_id === traceId,
