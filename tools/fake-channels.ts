@@ -38,7 +38,7 @@ const config = loadConfigOrExit(
 );
 
 const log = (fields: Record<string, unknown>) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+  process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), ...fields })}\n`);
 
 async function main(): Promise<void> {
   const server = new FakeChannelServer({
@@ -62,13 +62,13 @@ async function main(): Promise<void> {
       // The body is left out and long texts cut, so a line stays a line; /_fake/calls has it all.
       const { body: _body, text, ...summary } = call;
       const shown = text !== undefined && text.length > 120 ? `${text.slice(0, 120)}…` : text;
-      log({ msg: 'channel call', ...summary, text: shown, textChars: text?.length });
+      log({ message: 'channel call', ...summary, text: shown, textChars: text?.length });
     },
-    onCallback: (delivery) => log({ msg: 'status webhook', ...delivery }),
+    onCallback: (delivery) => log({ message: 'status webhook', ...delivery }),
   });
   await server.start();
   log({
-    msg: 'fake channels listening',
+    message: 'fake channels listening',
     url: server.url,
     whatsappWebhookUrl: config.FAKE_WHATSAPP_WEBHOOK_URL ?? null,
     instagramWebhookUrl: config.FAKE_INSTAGRAM_WEBHOOK_URL ?? null,
@@ -78,11 +78,11 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log({ msg: 'stopping', signal });
+    log({ message: 'stopping', signal });
     server.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        log({ msg: 'stop failed', error: String(error) });
+        log({ message: 'stop failed', error: String(error) });
         process.exit(1);
       },
     );
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   log({
-    msg: 'fake channels failed to start',
+    message: 'fake channels failed to start',
     error: error instanceof Error ? error.message : String(error),
   });
   process.exit(1);

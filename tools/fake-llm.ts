@@ -28,7 +28,7 @@ const config = loadConfigOrExit(
 );
 
 const log = (fields: Record<string, unknown>) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+  process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), ...fields })}\n`);
 
 async function main(): Promise<void> {
   const server = new FakeLlmServer({
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       // Messages and content are left out so a line stays a line; /_fake/calls has them.
       const { messages: _messages, content, ...summary } = call;
       log({
-        msg: 'chat call',
+        message: 'chat call',
         ...summary,
         contentChars: content?.length,
         queuedMs: call.startedAt !== undefined ? Math.round(call.startedAt - call.receivedAt) : undefined,
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   });
   await server.start();
   log({
-    msg: 'fake llm listening',
+    message: 'fake llm listening',
     url: server.url,
     models: config.FAKE_LLM_MODELS,
     tokensPerSecond: config.FAKE_LLM_TOKENS_PER_SECOND,
@@ -65,11 +65,11 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log({ msg: 'stopping', signal, busyMs: Math.round(server.busy.totalMs), calls: server.calls.length });
+    log({ message: 'stopping', signal, busyMs: Math.round(server.busy.totalMs), calls: server.calls.length });
     server.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        log({ msg: 'stop failed', error: String(error) });
+        log({ message: 'stop failed', error: String(error) });
         process.exit(1);
       },
     );
@@ -79,6 +79,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log({ msg: 'fake llm failed to start', error: error instanceof Error ? error.message : String(error) });
+  log({ message: 'fake llm failed to start', error: error instanceof Error ? error.message : String(error) });
   process.exit(1);
 });

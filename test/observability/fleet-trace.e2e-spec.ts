@@ -6,11 +6,11 @@
  * included; a message the channel refuses ends in the DLQ with a `traceparent` that leads to its
  * trace; and the JSON log lines of every hop carry the trace id and the fields operators search by.
  *
- * Seed 004's mandatory log fields, as the fleet's pino logger (`@fleet/observability`) names them:
- * `timestamp` is `time` (ISO 8601), `message` is `msg`, `level` is a lowercase name (`info`, not
- * `INFO`), `service` and `trace_id` as in the seed, and ids in camelCase (`userId`, `messageId`,
- * `conversationId`, or the Kafka `key` and `eventId`) rather than `user_id`, `message_id`,
- * `conversation_id`. A hop's line for a message it handled without trouble is at debug.
+ * Seed 004's mandatory log fields under its names (`timestamp` ISO 8601, `level` in capitals,
+ * `service`, `trace_id`, `message`), as the fleet's pino logger (`@fleet/observability`) writes
+ * them; ids in camelCase (`userId`, `messageId`, `conversationId`, or the Kafka `key` and
+ * `eventId`) rather than `user_id`, `message_id`, `conversation_id`. A hop's line for a message it
+ * handled without trouble is at DEBUG.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -31,13 +31,13 @@ import { BROKERS, call, createConversations, startChatFleet, type ChatFleet } fr
 const OTLP = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
 const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
 
-/** The seed's mandatory fields under the names the fleet's logger writes them with. */
+/** The seed's mandatory fields, under the seed's names. */
 const MANDATORY_LOG_FIELDS = {
-  timestamp: 'time',
+  timestamp: 'timestamp',
   level: 'level',
   service: 'service',
   trace_id: 'trace_id',
-  message: 'msg',
+  message: 'message',
 };
 
 interface JaegerTag {
@@ -146,7 +146,7 @@ function logsOf(apps: readonly AppProcess[]): LogLine[] {
   return apps.flatMap((app) => app.logs().map((line) => ({ ...line, app: app.app })));
 }
 
-/** Every field of seed 004 present, under the logger's names; `trace_id` the trace's. */
+/** Every field of seed 004 present; `trace_id` the trace's. */
 function assertMandatoryFields(line: LogLine, traceId: string): void {
   for (const [seedName, ourName] of Object.entries(MANDATORY_LOG_FIELDS)) {
     assert.ok(
@@ -154,7 +154,8 @@ function assertMandatoryFields(line: LogLine, traceId: string): void {
       `${seedName} (as ${ourName}) in ${JSON.stringify(line)}`,
     );
   }
-  assert.ok(!Number.isNaN(Date.parse(String(line.time))), `an ISO time: ${String(line.time)}`);
+  assert.ok(!Number.isNaN(Date.parse(String(line.timestamp))), `an ISO timestamp: ${String(line.timestamp)}`);
+  assert.match(String(line.level), /^(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)$/);
   assert.equal(line.service, line.app, 'service is the app');
   assert.equal(line.trace_id, traceId, `trace_id of ${JSON.stringify(line)}`);
 }
@@ -170,12 +171,19 @@ const jobRequests = (fleet: ChatFleet) =>
 /** The generation worker's lines on a job's attempts, in the order they must come. */
 const JOB_ATTEMPT_LINES = ['job started', 'attempt failed; the job will be retried', 'job completed'];
 
-const summary = (lines: readonly LogLine[]) => lines.map((l) => `${l.app}: ${String(l.msg)}`).join('; ');
+const summary = (lines: readonly LogLine[]) => lines.map((l) => `${l.app}: ${String(l.message)}`).join('; ');
 
 describe('fleet traces in Jaeger: api, outbox-poller, message-router and generation (fake channel and LLM)', () => {
   let fleet: ChatFleet;
   let llm: FakeLlmServer;
   before(async () => {
+    // No Jaeger is a setup error, not an empty trace.
+    const up = await fetch(`${JAEGER}/api/services`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!up)
+      throw new Error(`setup: Jaeger's query API is not reachable at ${JAEGER} (bash tools/infra up jaeger)`);
     llm = await FakeLlmServer.start({ models: ['fake-7b-instruct'], tokensPerSecond: 200 });
     fleet = await startChatFleet({
       routers: 1,
@@ -265,7 +273,7 @@ describe('fleet traces in Jaeger: api, outbox-poller, message-router and generat
     for (const line of lines) assertMandatoryFields(line, traceId);
     const hop = (app: string, msg: string) =>
       lines.find(
-        (l) => l.app === app && l.msg === msg && (app === 'api' || JSON.stringify(l).includes(messageId)),
+        (l) => l.app === app && l.message === msg && (app === 'api' || JSON.stringify(l).includes(messageId)),
       );
     const seen = `the trace's lines: ${summary(lines)}`;
     const request = hop('api', 'request handled');
@@ -357,18 +365,20 @@ describe('fleet traces in Jaeger: api, outbox-poller, message-router and generat
     );
     for (const line of lines) assertMandatoryFields(line, traceId);
     const seen = `the trace's lines: ${summary(lines)}`;
-    const request = lines.find((l) => l.app === 'api' && l.msg === 'request handled');
+    const request = lines.find((l) => l.app === 'api' && l.message === 'request handled');
     assert.ok(request, `the api's line; ${seen}`);
     assert.deepEqual([request.route, request.userId], ['/v1/stories', owner]);
     assert.ok(
-      lines.some((l) => l.app === 'outbox-poller' && l.msg === 'outbox event published' && l.key === jobId),
+      lines.some(
+        (l) => l.app === 'outbox-poller' && l.message === 'outbox event published' && l.key === jobId,
+      ),
       `the poller's line, naming the job; ${seen}`,
     );
     const attemptLines = lines.filter(
-      (l) => l.app === 'generation' && l.jobId === jobId && JOB_ATTEMPT_LINES.includes(String(l.msg)),
+      (l) => l.app === 'generation' && l.jobId === jobId && JOB_ATTEMPT_LINES.includes(String(l.message)),
     );
     assert.deepEqual(
-      attemptLines.map((l) => [l.msg, l.attempt]),
+      attemptLines.map((l) => [l.message, l.attempt]),
       [
         ['job started', 1],
         ['attempt failed; the job will be retried', 1],
@@ -425,7 +435,7 @@ describe('fleet traces in Jaeger: api, outbox-poller, message-router and generat
     assert.deepEqual(trace.orphans, [], 'every span but the root has its parent in the trace');
     const deadLettered = fleet.routers
       .flatMap((r) => r.logs())
-      .find((l) => l.msg === 'message dead-lettered' && l.trace_id === traceId);
+      .find((l) => l.message === 'message dead-lettered' && l.trace_id === traceId);
     assert.ok(deadLettered, 'the router logged the dead-lettering under the trace');
   });
 });

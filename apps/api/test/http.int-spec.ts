@@ -87,6 +87,6 @@ describe('api rate limit, health and shutdown', () => {
     const exited = api.process.stop('SIGTERM');
     assert.equal((await inFlight).status, 201);
     assert.equal((await exited).code, 0);
-    assert.ok(api.process.logs().some((l) => l.msg === 'shutdown complete'));
+    assert.ok(api.process.logs().some((l) => l.message === 'shutdown complete'));
   });
 });

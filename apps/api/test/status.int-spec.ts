@@ -93,7 +93,7 @@ describe('api status consumer and live events', () => {
     alice = await tokenFor(keys, 'alice');
     await waitFor(
       'status consumer joined',
-      () => api.process.logs().some((l) => l.msg === 'status consumer joined'),
+      () => api.process.logs().some((l) => l.message === 'status consumer joined'),
       60_000,
     );
   });

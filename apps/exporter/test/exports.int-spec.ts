@@ -288,7 +288,7 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
       assert.equal(released.attempts, 0, 'a released attempt is not counted');
       assert.match(released.error ?? '', /^released at shutdown/);
       assert.ok(
-        leaving.logs().some((l) => l.msg === 'job released at shutdown and requeued for another worker'),
+        leaving.logs().some((l) => l.message === 'job released at shutdown and requeued for another worker'),
         leaving.tail(),
       );
       assert.equal(sink.deliveries.length, 0, 'no callback for a released attempt');

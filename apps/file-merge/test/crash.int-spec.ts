@@ -135,7 +135,7 @@ describe('file-merge survives crashes, timeouts and shutdowns at any step (real 
       assert.deepEqual(await exited, { code: 0, signal: null });
       await assertMergedOnce(f, up);
       assert.ok(
-        first.logs().some((line) => line.msg === 'upload merged and COMPLETED'),
+        first.logs().some((line) => line.message === 'upload merged and COMPLETED'),
         'the stopping worker completed it',
       );
 

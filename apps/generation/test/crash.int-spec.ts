@@ -59,7 +59,7 @@ describe('generation: crashes and shutdowns', () => {
     assert.equal(done.status, 'COMPLETED', `error: ${done.error}`);
     assert.equal(done.attempts, 2, 'the killed attempt counted, the second one completed');
     assert.ok(
-      second.logs().some((l) => l.msg === 'reaped a job; requeued' && l.jobId === job.id),
+      second.logs().some((l) => l.message === 'reaped a job; requeued' && l.jobId === job.id),
       'the second worker’s reaper took it back',
     );
 
@@ -79,7 +79,7 @@ describe('generation: crashes and shutdowns', () => {
     assert.equal(later.attempts, 2);
     assert.equal(later.status, 'COMPLETED');
     assert.equal(
-      second.logs().filter((l) => l.msg === 'job completed' && l.jobId === job.id).length,
+      second.logs().filter((l) => l.message === 'job completed' && l.jobId === job.id).length,
       1,
       'completed by one worker, once',
     );

@@ -99,7 +99,7 @@ describe('generation: story enhancement', () => {
       joinsBefore,
       'no rebalance (no new join)',
     );
-    const started = w.logs().filter((l) => l.msg === 'job started' && l.jobId === job.id);
+    const started = w.logs().filter((l) => l.message === 'job started' && l.jobId === job.id);
     assert.equal(started.length, 1);
     assert.equal(fx.dlqFor(job.id).length, 0);
   });

@@ -62,7 +62,7 @@ async function killMidCallAndTakeOver(f: RouterFixture, message: OutgoingMessage
         .some(
           (line) =>
             line.messageId === message.messageId &&
-            String(line.msg).includes('waiting for a channel confirmation'),
+            String(line.message).includes('waiting for a channel confirmation'),
         ),
     40_000,
   ).catch((error: unknown) => {

@@ -92,15 +92,15 @@ describe('pool-filler: killed in the middle of a batch', () => {
     const startedAt = (w: AppProcess) =>
       w
         .logs()
-        .filter((l) => l.msg === 'job started' && l.jobId === job.id)
-        .map((l) => Date.parse(l.time as string));
+        .filter((l) => l.message === 'job started' && l.jobId === job.id)
+        .map((l) => Date.parse(l.timestamp as string));
     const [s1, s2, s3] = [startedAt(kills[0]!.worker), startedAt(kills[1]!.worker), startedAt(last)];
     assert.equal(s1.length + s2.length + s3.length, 3, 'three attempts in all, one per worker');
     assert.ok(s2[0]! > kills[0]!.at, 'the second worker took the job after the first was killed');
     assert.ok(s3[0]! > kills[1]!.at, 'the third worker took the job after the second was killed');
     assert.ok(
-      last.logs().some((l) => l.msg === 'reaped a job; requeued' && l.jobId === job.id) ||
-        kills[1]!.worker.logs().some((l) => l.msg === 'reaped a job; requeued' && l.jobId === job.id),
+      last.logs().some((l) => l.message === 'reaped a job; requeued' && l.jobId === job.id) ||
+        kills[1]!.worker.logs().some((l) => l.message === 'reaped a job; requeued' && l.jobId === job.id),
       'the reaper took the killed attempts back',
     );
     assert.ok(((await last.metric('pool_filler_jobs_reaped_total', { outcome: 'requeued' })) ?? 0) >= 1);

@@ -83,7 +83,7 @@ describe('pool-filler: filling the pools', () => {
         `${job.kind} stored indexes 0..${count - 1} once each`,
       );
     }
-    const started = [...a.logs(), ...b.logs()].filter((l) => l.msg === 'job started').map((l) => l.jobId);
+    const started = [...a.logs(), ...b.logs()].filter((l) => l.message === 'job started').map((l) => l.jobId);
     assert.equal(new Set(started).size, started.length, 'no job started on two replicas');
     assert.equal(started.length, jobs.length);
     assert.ok((await a.metric('pool_items_generated_total')) !== undefined);

@@ -168,7 +168,7 @@ describe('redis-backfill drains the fallback list into Kafka (real Redis and bro
       assert.equal(await f.queue.processingLength(), 0);
       if (killedAt.processing > 0) {
         assert.ok(
-          second.logs().some((l) => /recovering records/.test(String(l.msg))),
+          second.logs().some((l) => /recovering records/.test(String(l.message))),
           'the restarted drainer recovered the processing list',
         );
       }

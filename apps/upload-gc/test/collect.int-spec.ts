@@ -14,7 +14,8 @@ import {
   type TestBucket,
 } from './harness';
 
-const cleanedLog = (run: GcRun) => logLines(run.stderr).filter((l) => l.msg === 'abandoned uploads cleaned');
+const cleanedLog = (run: GcRun) =>
+  logLines(run.stderr).filter((l) => l.message === 'abandoned uploads cleaned');
 
 /** The run exited 0 with no error of any kind in its printed metrics. */
 function assertSucceeded(run: GcRun): void {
@@ -95,7 +96,7 @@ describe('upload-gc: abandoned uploads are failed and their chunks deleted, noth
       assert.match(line, /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+\{[^}]*\} \S+)$/);
     }
     assert.ok(
-      logLines(run.stderr).some((l) => l.msg === 'upload-gc run finished' && l.outcome === 'succeeded'),
+      logLines(run.stderr).some((l) => l.message === 'upload-gc run finished' && l.outcome === 'succeeded'),
     );
   });
 

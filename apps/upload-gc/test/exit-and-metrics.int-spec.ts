@@ -121,7 +121,10 @@ describe('upload-gc: configuration, exit codes and where the metrics go', () => 
       assert.equal(gateway.received.length, 1);
       assert.ok(
         logLines(run.stderr).some(
-          (l) => l.level === 'error' && typeof l.msg === 'string' && l.msg.startsWith('metrics push failed'),
+          (l) =>
+            l.level === 'ERROR' &&
+            typeof l.message === 'string' &&
+            l.message.startsWith('metrics push failed'),
         ),
       );
       assert.equal(metric(run.stdout, 'uploads_cleaned_total'), 1);

@@ -28,10 +28,10 @@ describe('createLogger', () => {
     assert.equal(lines.length, 1);
     const [line] = lines;
     assert.equal(line.service, 'test-svc');
-    assert.equal(line.level, 'info');
-    assert.equal(line.msg, 'order placed');
+    assert.equal(line.level, 'INFO');
+    assert.equal(line.message, 'order placed');
     assert.equal(line.orderId, 7);
-    assert.match(String(line.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.match(String(line.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   test('inside an active span, lines carry its trace_id and span_id; outside, they carry none', () => {
@@ -92,7 +92,7 @@ describe('createLogger', () => {
     logger.info('dropped');
     logger.child({ component: 'outbox' }).warn('kept');
     assert.deepEqual(
-      lines.map((line) => [line.msg, line.component]),
+      lines.map((line) => [line.message, line.component]),
       [['kept', 'outbox']],
     );
   });

@@ -79,16 +79,18 @@ export interface LoggerOptions {
 }
 
 /**
- * A JSON logger: one object per line with `level` as a name, an ISO `time`, `service`, and the
- * `trace_id`/`span_id` of the active span when there is one, so a log line leads to its trace.
+ * A JSON logger: one object per line with seed 004's mandatory fields — an ISO `timestamp`, the
+ * `level` in capitals (`INFO`), `service`, the `message` — and the `trace_id`/`span_id` of the
+ * active span when there is one, so a log line leads to its trace.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const { serviceName, level = 'info', redactPaths = [], destination } = options;
   const pinoOptions: pino.LoggerOptions = {
     level,
     base: { service: serviceName, hostname: hostname() },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+    messageKey: 'message',
+    formatters: { level: (label) => ({ level: label.toUpperCase() }) },
     redact: { paths: [...DEFAULT_REDACT_PATHS, ...redactPaths], censor: '[REDACTED]' },
     mixin: activeSpanIds,
   };

@@ -163,7 +163,7 @@ main().catch((error) => {
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, string>)
-        .find((line) => line.msg === 'inside root span');
+        .find((line) => line.message === 'inside root span');
       assert.ok(logLine, `log line on stdout, got: ${stdout}`);
       assert.equal(logLine.service, serviceName);
       assert.match(logLine.trace_id, /^[0-9a-f]{32}$/);

@@ -53,8 +53,8 @@ test('tools/fake-channels.ts serves the fake from env, logs a JSON line per call
       }),
     });
     assert.equal(response.status, 200, stderr);
-    await waitUntil('the call line', () => stdout.includes('"msg":"channel call"'));
-    const line = stdout.split('\n').find((l) => l.includes('"msg":"channel call"')) ?? '';
+    await waitUntil('the call line', () => stdout.includes('"message":"channel call"'));
+    const line = stdout.split('\n').find((l) => l.includes('"message":"channel call"')) ?? '';
     const logged = JSON.parse(line) as Record<string, unknown>;
     assert.equal(logged.channel, 'whatsapp');
     assert.equal(logged.status, 200);

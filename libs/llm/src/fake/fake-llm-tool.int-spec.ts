@@ -83,8 +83,8 @@ test('tools/fake-llm.ts serves the fake from env, logs a JSON line per chat call
     const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
     const { score } = JSON.parse(body.choices[0].message.content) as { score: number };
     assert.ok(Number.isInteger(score) && score >= 0 && score <= 10);
-    await waitUntil('the call line', () => output.stdout.includes('"msg":"chat call"'));
-    const line = output.stdout.split('\n').find((l) => l.includes('"msg":"chat call"')) ?? '';
+    await waitUntil('the call line', () => output.stdout.includes('"message":"chat call"'));
+    const line = output.stdout.split('\n').find((l) => l.includes('"message":"chat call"')) ?? '';
     const logged = JSON.parse(line) as Record<string, unknown>;
     assert.deepEqual(
       [logged.model, logged.schemaName, logged.status, logged.outcome],
