@@ -168,6 +168,12 @@ const routing = (fleet: ChatFleet) => `${inNamespace(chatMessageOutgoing, fleet.
 const jobRequests = (fleet: ChatFleet) =>
   `${inNamespace(generationJobRequested, fleet.namespace).name} process`;
 
+/** The attempt numbers of `service`'s consumer spans named `operation` in the trace. */
+const attemptsOf = (t: Trace, service: string, operation: string) =>
+  t.spans
+    .filter((s) => s.service === service && s.operationName === operation)
+    .map((s) => tagOf(s, 'messaging.fleet.attempt'));
+
 /** The generation worker's lines on a job's attempts, in the order they must come. */
 const JOB_ATTEMPT_LINES = ['job started', 'attempt failed; the job will be retried', 'job completed'];
 
@@ -236,10 +242,7 @@ describe('fleet traces in Jaeger: api, outbox-poller, message-router and generat
     assert.deepEqual(calls, [503, 200], 'the first call failed, the retry went through');
 
     const traceId = traceIdOf(await outboxTraceparent(fleet, 'id', messageId));
-    const routerAttempts = (t: Trace) =>
-      t.spans
-        .filter((s) => s.service === 'message-router' && s.operationName === routing(fleet))
-        .map((s) => tagOf(s, 'messaging.fleet.attempt'));
+    const routerAttempts = (t: Trace) => attemptsOf(t, 'message-router', routing(fleet));
     const trace = await settledTrace(
       traceId,
       (t) =>
@@ -327,10 +330,7 @@ describe('fleet traces in Jaeger: api, outbox-poller, message-router and generat
     assert.equal(job.attempts, 2, 'the first attempt failed, the second completed');
 
     const traceId = traceIdOf(await outboxTraceparent(fleet, 'aggregate_key', jobId));
-    const attempts = (t: Trace) =>
-      t.spans
-        .filter((s) => s.service === 'generation' && s.operationName === jobRequests(fleet))
-        .map((s) => tagOf(s, 'messaging.fleet.attempt'));
+    const attempts = (t: Trace) => attemptsOf(t, 'generation', jobRequests(fleet));
     const trace = await settledTrace(
       traceId,
       (t) =>

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { callbackEventId } from '@fleet/webhooks';
 import { startFakeReceiver } from '@fleet/webhooks/testing';
+import { type Job } from '@fleet/jobs';
 import { CALLBACK_SECRET, ExporterFixture, readZip, runVerify, sha256, writeZip } from './harness';
 
 const MiB = 1024 * 1024;
@@ -231,23 +232,32 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
     }
   });
 
-  /** Waits until the export's multipart upload has begun. */
-  async function uploadInFlight(jobId: string): Promise<void> {
+  /**
+   * A project with one 160 MiB upload, its Godot export (with `callbackUrl` when given) created,
+   * and the moment its multipart upload has begun: a replica must already be running.
+   */
+  async function exportMidUpload(callbackUrl?: string): Promise<{ job: Job; asset: Buffer }> {
+    const project = await fx.createProject();
+    const asset = randomBytes(160 * MiB);
+    await fx.createAsset(project.id, 'big.bin', asset);
+    const job = await fx.createExport({
+      projectId: project.id,
+      engines: ['godot'],
+      includeAssets: true,
+      ...(callbackUrl ? { callbackUrl } : {}),
+    });
     const deadline = Date.now() + 60_000;
-    while ((await fx.objects.incompleteUploads(`exports/${jobId}/`)).length === 0) {
+    while ((await fx.objects.incompleteUploads(`exports/${job.id}/`)).length === 0) {
       assert.ok(Date.now() < deadline, 'the upload started');
       await sleep(10);
     }
+    return { job, asset };
   }
 
   test('SIGTERM mid-upload with time to drain: the replica finishes the export, then exits 0', async () => {
     await fx.stopExporters();
     const replica = await fx.startExporter({ EXPORT_PART_SIZE_BYTES: String(5 * MiB) });
-    const project = await fx.createProject();
-    const asset = randomBytes(160 * MiB);
-    await fx.createAsset(project.id, 'big.bin', asset);
-    const job = await fx.createExport({ projectId: project.id, engines: ['godot'], includeAssets: true });
-    await uploadInFlight(job.id);
+    const { job, asset } = await exportMidUpload();
     const exited = replica.stop('SIGTERM');
     const atSignal = await fx.jobs.get(fx.sql(), job.id);
     assert.equal(atSignal?.status, 'PROCESSING', 'the signal came while the export ran');
@@ -267,17 +277,9 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
     await fx.stopExporters();
     const env = { EXPORT_PART_SIZE_BYTES: String(5 * MiB), EXPORTER_SHUTDOWN_DRAIN_MS: '100' };
     const leaving = await fx.startExporter(env);
-    const project = await fx.createProject();
-    await fx.createAsset(project.id, 'big.bin', randomBytes(160 * MiB));
     const sink = await startFakeReceiver({ secret: CALLBACK_SECRET });
     try {
-      const job = await fx.createExport({
-        projectId: project.id,
-        engines: ['godot'],
-        includeAssets: true,
-        callbackUrl: sink.url,
-      });
-      await uploadInFlight(job.id);
+      const { job } = await exportMidUpload(sink.url);
       const exited = leaving.stop('SIGTERM');
       assert.deepEqual(await exited, { code: 0, signal: null }, leaving.tail());
 
@@ -319,17 +321,9 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
       EXPORTER_SESSION_TIMEOUT_MS: '6000',
     };
     const doomed = await fx.startExporter(fast);
-    const project = await fx.createProject();
-    await fx.createAsset(project.id, 'big.bin', randomBytes(160 * MiB));
     const sink = await startFakeReceiver({ secret: CALLBACK_SECRET });
     try {
-      const job = await fx.createExport({
-        projectId: project.id,
-        engines: ['godot'],
-        includeAssets: true,
-        callbackUrl: sink.url,
-      });
-      await uploadInFlight(job.id);
+      const { job } = await exportMidUpload(sink.url);
       await doomed.stop('SIGKILL');
       const killedAt = await fx.jobs.get(fx.sql(), job.id);
       assert.equal(killedAt?.status, 'PROCESSING', 'killed while the job was running');
