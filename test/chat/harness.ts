@@ -66,6 +66,8 @@ export interface ChatFleet {
   fake: FakeChannelServer;
   db: TestSchema;
   namespace: string;
+  /** What every app of the fleet runs with (database schema, brokers, Redis, topic namespace …). */
+  env: Record<string, string>;
   /** A bearer token for `sub`, signed with the fleet's test key. */
   token(sub: string): Promise<string>;
   /** Starts one more router replica (e.g. after a SIGKILL); `env` adds to the fleet's router env. */
@@ -214,6 +216,7 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     fake,
     db,
     namespace,
+    env: common,
     token: (sub) => signToken(privateKey, sub),
     async startRouter(env) {
       const router = await startRouter(env);

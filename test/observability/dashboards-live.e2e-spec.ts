@@ -28,8 +28,6 @@ import {
   BROKERS,
   call,
   createConversations,
-  DATABASE_URL,
-  REDIS_URL,
   sendMessages,
   startChatFleet,
   type ChatFleet,
@@ -99,14 +97,7 @@ describe('dashboards and alert rules against a real Prometheus scraping the real
         EXPORT_CALLBACK_ALLOWLIST: '127.0.0.1/32',
       },
     });
-    const common = {
-      DATABASE_URL,
-      DATABASE_SCHEMA: fleet.db.schema,
-      KAFKA_BROKERS: BROKERS,
-      REDIS_URL,
-      KAFKA_TOPIC_NAMESPACE: fleet.namespace,
-      LOG_LEVEL: 'warn',
-    };
+    const common = fleet.env;
     const llmEnv = { LOCAL_LLM_ENDPOINT: llm.url, LOCAL_LLM_MODEL: 'fake-7b-instruct' };
     extra.push(
       await AppProcess.start({
