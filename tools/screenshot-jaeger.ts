@@ -22,6 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { chatMessageOutgoing } from '@fleet/contracts';
+import { type JaegerSpan, type JaegerTrace } from '@fleet/observability/testing';
 
 const ROOT = resolve(__dirname, '..');
 const JAEGER = (process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686').replace(/\/$/, '');
@@ -40,20 +41,6 @@ const FIND_TIMEOUT_MS = 30_000;
 const LOOKBACK = '2h';
 /** The docs keep images small; a screenshot above this is worth a look before committing. */
 const MAX_PNG_BYTES = 400 * 1024;
-
-interface JaegerSpan {
-  spanID: string;
-  operationName: string;
-  startTime: number;
-  processID: string;
-  references: Array<{ refType: string; traceID: string; spanID: string }>;
-  tags: Array<{ key: string; value: unknown }>;
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string }>;
-}
 
 /** What the choice of a trace looks at. */
 interface Candidate {

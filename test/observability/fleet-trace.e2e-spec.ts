@@ -25,6 +25,7 @@ import {
 import { createKafkaClient } from '@fleet/kafka';
 import { captureLogger, collectMessages, waitFor } from '@fleet/kafka/testing';
 import { FakeLlmServer } from '@fleet/llm/testing';
+import { type JaegerSpan, type JaegerTrace } from '@fleet/observability/testing';
 import { type AppProcess } from '@fleet/service-kit/testing';
 import { BROKERS, call, createConversations, startChatFleet, type ChatFleet } from '../chat/harness';
 
@@ -39,24 +40,6 @@ const MANDATORY_LOG_FIELDS = {
   trace_id: 'trace_id',
   message: 'message',
 };
-
-interface JaegerTag {
-  key: string;
-  value: unknown;
-}
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  references: Array<{ refType: string; traceID: string; spanID: string }>;
-  processID: string;
-  tags: JaegerTag[];
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string }>;
-}
 
 /** One trace as the test looks at it: spans with their service, parents resolved. */
 interface Trace {

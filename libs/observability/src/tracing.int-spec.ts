@@ -8,29 +8,13 @@ import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { trace } from '@opentelemetry/api';
 import { build } from 'esbuild';
+import { type JaegerSpan, type JaegerTrace } from './testing';
 import { startTracing } from './tracing';
 
 const OTLP = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
 const JAEGER = process.env.JAEGER_QUERY_URL ?? 'http://127.0.0.1:16686';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
 const ROOT = resolve(__dirname, '../../..');
-
-interface JaegerTag {
-  key: string;
-  value: unknown;
-}
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  processID: string;
-  tags: JaegerTag[];
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string; tags: JaegerTag[] }>;
-}
 
 /** Polls Jaeger's query API until `found` picks something out of the answer (export is asynchronous). */
 async function pollJaeger<T>(path: string, found: (traces: JaegerTrace[]) => T | undefined): Promise<T> {
