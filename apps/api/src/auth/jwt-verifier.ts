@@ -63,6 +63,12 @@ export interface Principal {
 /** What operator routes (`POST /v1/pool-jobs`, `POST /v1/campaigns`) require in the token's `scope`. */
 export const OPERATOR_SCOPE = 'fleet:operator';
 
+/**
+ * What the admin routes (`/v1/admin/*`: dead letters and redrive, event life, breakers, audit)
+ * and the ops console require. A role of its own: an operator who tops up pools cannot redrive.
+ */
+export const ADMIN_SCOPE = 'fleet:admin';
+
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
 const MAX_SCOPES = 32;
 

@@ -1,5 +1,6 @@
 import { type MigrationClass } from '@fleet/db';
 import { EXPORT_MIGRATIONS } from '@fleet/exports';
+import { OPS_MIGRATIONS } from '@fleet/ops';
 import { OUTBOX_MIGRATIONS } from '@fleet/outbox';
 import { JOB_MIGRATIONS } from '@fleet/jobs';
 import { POOL_MIGRATIONS } from '@fleet/pools';
@@ -27,4 +28,5 @@ export const API_MIGRATIONS: readonly MigrationClass[] = [
   ...POOL_MIGRATIONS,
   MessagesBySender1765000000001,
   ...EXPORT_MIGRATIONS,
+  ...OPS_MIGRATIONS,
 ];
