@@ -35,6 +35,13 @@ export const FleetHeaders = {
   dlqFailedAt: 'x-dlq-failed-at',
   /** Last error seen before a retry, for operators reading `.retry` topics. */
   lastError: 'x-last-error',
+
+  /** Times an operator sent this record back from a DLQ; past the cap a dead letter is parked. */
+  redriveCount: 'x-redrive-count',
+  /** On a redriven record: the redrive (the operator's action) it belongs to. */
+  redriveId: 'x-redrive-id',
+  /** ISO time a producer parked this record in the Redis fallback list (kept through the drain). */
+  fallbackQueuedAt: 'x-fallback-queued-at',
 } as const;
 
 export type FleetHeaderName = (typeof FleetHeaders)[keyof typeof FleetHeaders];

@@ -34,6 +34,17 @@ export {
   type KafkaRuntimeErrorCode,
 } from './errors';
 export { checkKafka } from './health';
+export { RecordTap, type RecordTapOptions, type TappedRecord } from './record-tap';
+export {
+  groupOffsets,
+  groupsOnTopic,
+  locateRecord,
+  partitionCounts,
+  partitionFor,
+  partitionOfKey,
+  type GroupOffsets,
+  type LocateOptions,
+} from './record-locator';
 export { type RuntimeLogger } from './logger';
 export { kafkaMetrics, type KafkaMetrics } from './metrics';
 export { contextFromHeaders } from './tracing';

@@ -150,7 +150,13 @@ export class FleetProducer {
           return 'sent';
         } catch (error) {
           if (!this.fallback || classifyPublishError(error) !== 'unavailable') throw error;
-          await this.fallback.push(contract.name, traced, errorMessageOf(error));
+          // Marked so that an event's life still shows the detour once the drain has sent it on.
+          const queuedAt = new Date().toISOString();
+          const parked = traced.map((r) => ({
+            ...r,
+            headers: { ...r.headers, [FleetHeaders.fallbackQueuedAt]: queuedAt },
+          }));
+          await this.fallback.push(contract.name, parked, errorMessageOf(error));
           this.metrics.queuedToFallback.inc({ topic: contract.name }, traced.length);
           return 'queued';
         }

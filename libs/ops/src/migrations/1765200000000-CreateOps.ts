@@ -10,6 +10,7 @@ import { type MigrationInterface, type QueryRunner } from '@fleet/db';
  *   without an explicit override);
  * - `ops_retries`: every record of every `.retry` topic (a retry scheduled, or a redrive), so an
  *   event's life shows each attempt of each group;
+ * - `ops_redrives`: each redrive's progress (any api replica answers for it);
  * - `ops_audit`: one row per operator action (who, when, what, filter, count).
  */
 export class CreateOps1765200000000 implements MigrationInterface {
@@ -76,6 +77,21 @@ export class CreateOps1765200000000 implements MigrationInterface {
       )`);
     await q(`CREATE INDEX ops_retries_event ON ops_retries (event_id)`);
     await q(`
+      CREATE TABLE ops_redrives (
+        id          uuid        PRIMARY KEY,
+        actor       text        NOT NULL,
+        filter      jsonb       NOT NULL,
+        status      text        NOT NULL CHECK (status IN ('RUNNING', 'COMPLETED', 'FAILED')),
+        matched     integer     NOT NULL,
+        redriven    integer     NOT NULL DEFAULT 0,
+        skipped     integer     NOT NULL DEFAULT 0,
+        failed      integer     NOT NULL DEFAULT 0,
+        rate_per_s  integer     NOT NULL,
+        error       text,
+        started_at  timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      )`);
+    await q(`
       CREATE TABLE ops_audit (
         id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
         at         timestamptz NOT NULL DEFAULT now(),
@@ -93,6 +109,7 @@ export class CreateOps1765200000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE ops_audit`);
+    await queryRunner.query(`DROP TABLE ops_redrives`);
     await queryRunner.query(`DROP TABLE ops_retries`);
     await queryRunner.query(`DROP TABLE ops_dead_letters`);
   }
