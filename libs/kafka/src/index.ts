@@ -34,6 +34,13 @@ export {
   type KafkaRuntimeErrorCode,
 } from './errors';
 export { checkKafka } from './health';
+export {
+  consumerLag,
+  type ConsumerLagOptions,
+  type GroupLag,
+  type PartitionLag,
+  type TopicLag,
+} from './admin-lag';
 export { RecordTap, type RecordTapOptions, type TappedRecord } from './record-tap';
 export {
   groupOffsets,
