@@ -126,6 +126,32 @@ export default tseslint.config(
     },
   },
   {
+    // The api's ops console: plain ES modules run by the browser as they are (no build step).
+    files: ['apps/api/src/ops-console/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'atob',
+          'addEventListener',
+          'removeEventListener',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests and tools may print; the CLI entry points of tools are scripts.
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-console': 'off' },

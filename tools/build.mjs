@@ -2,8 +2,11 @@
 // Bundles one service entry point into a single CommonJS file.
 //
 //   node tools/build.mjs apps/<name>            → dist/apps/<name>/main.js (entry apps/<name>/src/main.ts),
-//                                                 plus migrate.js / admin.js / verify.js when the app has those entries
+//                                                 plus migrate.js / admin.js / verify.js / fleetctl.js when the app
+//                                                 has those entries (src/<entry>.ts or src/<entry>/main.ts)
 //   node tools/build.mjs <entry.ts> <out.js>
+//
+// Static files an entry serves (the api's ops console) are copied beside its bundle, in both forms.
 //
 // Our own code (app + libs, through tsconfig paths) goes into the bundle; node_modules stay
 // external and are loaded with a real require(). That is what keeps OpenTelemetry's
@@ -18,8 +21,8 @@
 // node_modules nobody maps back anyway.
 import { build } from 'esbuild';
 import { transformFile } from '@swc/core';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const [target, explicitOut] = process.argv.slice(2);
@@ -27,15 +30,24 @@ if (!target) {
   console.error('usage: build.mjs apps/<name> | <entry.ts> <out.js>');
   process.exit(2);
 }
-/** Entry points an app may have besides main.ts: its migrations command, its operator CLI, a verifier. */
-const EXTRA_ENTRIES = ['migrate', 'admin', 'verify'];
+/**
+ * Entry points an app may have besides main.ts: its migrations command, its operator CLI, a
+ * verifier, the fleet's admin CLI (a folder of its own: `src/fleetctl/main.ts`).
+ */
+const EXTRA_ENTRIES = ['migrate', 'admin', 'verify', 'fleetctl'];
+/** An entry's file: `src/<name>.ts`, else `src/<name>/main.ts`. */
+const entryFile = (app, name) => {
+  const file = join(root, app, 'src', `${name}.ts`);
+  return existsSync(file) || name === 'main' ? file : join(root, app, 'src', name, 'main.ts');
+};
+/** Folders of static files copied beside an entry's bundle: [source, folder name beside the bundle]. */
+const ASSETS = {
+  'apps/api/src/main.ts': [['apps/api/src/ops-console/public', 'ops-console']],
+};
 const builds = target.endsWith('.ts')
   ? [{ entry: resolve(target), outfile: resolve(explicitOut ?? target.replace(/\.ts$/, '.js')) }]
   : ['main', ...EXTRA_ENTRIES]
-      .map((name) => ({
-        entry: join(root, target, 'src', `${name}.ts`),
-        outfile: join(root, 'dist', target, `${name}.js`),
-      }))
+      .map((name) => ({ entry: entryFile(target, name), outfile: join(root, 'dist', target, `${name}.js`) }))
       .filter(({ entry }, index) => index === 0 || existsSync(entry));
 if (!existsSync(builds[0].entry)) {
   console.error(`build: no entry point at ${builds[0].entry}`);
@@ -87,5 +99,11 @@ for (const { entry, outfile } of builds) {
   });
   writeFileSync(outfile, launcher(basename(bundle)));
   rmSync(`${outfile}.map`, { force: true }); // an older build's, when the bundle was <name>.js
+  for (const [from, to] of ASSETS[relative(root, entry)] ?? []) {
+    const dest = join(dirname(outfile), to);
+    // Replaced, not merged: a file deleted from the sources must not linger in dist.
+    rmSync(dest, { recursive: true, force: true });
+    cpSync(join(root, from), dest, { recursive: true });
+  }
   console.log(`built ${outfile.replace(root + '/', '')} in ${Date.now() - started} ms`);
 }

@@ -6,6 +6,7 @@ import { ClientsModule } from './clients.module';
 import { ConversationEventsModule } from './conversation-events/conversation-events.module';
 import { ExportsModule } from './exports/exports.module';
 import { JobsModule } from './jobs/jobs.module';
+import { OpsConsoleModule } from './ops-console/ops-console.module';
 import { PoolsModule } from './pools/pools.module';
 import { UploadsModule } from './uploads/uploads.module';
 import { WebSocketModule } from './websocket/websocket-upgrades';
@@ -23,6 +24,7 @@ import { WebSocketModule } from './websocket/websocket-upgrades';
     JobsModule,
     PoolsModule,
     ExportsModule,
+    OpsConsoleModule,
   ],
 })
 export class AppModule {}

@@ -155,6 +155,11 @@ export const configSchema = baseServiceEnv
         }
       }),
     /**
+     * The Prometheus that scrapes the fleet, for the ops console's charts (`GET /v1/admin/charts/:name`
+     * queries its `/api/v1/query_range`). Unset: those routes answer 503 saying so.
+     */
+    PROMETHEUS_URL: envUrl({ protocols: ['http', 'https'] }).optional(),
+    /**
      * Prefix of the job event channels and streams in Redis: must be the generation worker's (both
      * default to `@fleet/jobs`' `jobs:`); tests use a fresh one.
      */
