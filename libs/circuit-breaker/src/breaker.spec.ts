@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { Breaker, BreakerOpenError, type BreakerState } from './breaker';
+import { breakersOf, onBreakerBuilt } from './registry';
 
 function quietLogger() {
   const lines: { obj: object; msg?: string }[] = [];
@@ -108,5 +109,166 @@ describe('Breaker', () => {
     );
     assert.equal(breaker.state, 'open');
     breaker.shutdown();
+  });
+
+  describe('operator overrides', () => {
+    it('forced open, every call fails fast and no probe goes through after resetTimeoutMs', async () => {
+      const { breaker, registry, logger } = makeBreaker();
+      const states: BreakerState[] = [];
+      breaker.onStateChange((s) => states.push(s));
+      breaker.forceOpen('broker maintenance');
+      assert.equal(breaker.state, 'open');
+      assert.equal(breaker.allowsCalls, false);
+      assert.equal(breaker.override?.mode, 'open');
+      assert.equal(breaker.override?.reason, 'broker maintenance');
+      assert.equal(await metricValue(registry, 'circuit_breaker_forced', { breaker: 'test' }), 2);
+      assert.equal(await metricValue(registry, 'circuit_breaker_state', { breaker: 'test' }), 2);
+
+      await sleep(150); // past resetTimeoutMs (60): an unforced breaker would be half-open by now
+      let called = 0;
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(
+          breaker.run(async () => void called++),
+          (error: unknown) => error instanceof BreakerOpenError,
+        );
+      }
+      assert.equal(called, 0, 'a forced-open breaker must not call the dependency, not even a probe');
+      assert.equal(breaker.state, 'open');
+      assert.deepEqual(states, ['open'], 'no half-open while forced');
+      assert.equal(breaker.counts.rejections, 3);
+      assert.equal(await metricValue(registry, 'circuit_breaker_calls_total', { result: 'rejected' }), 3);
+      assert.ok(logger.lines.some((l) => /forced open by an operator: broker maintenance/.test(l.msg ?? '')));
+      breaker.shutdown();
+    });
+
+    it('forced closed, failures above the threshold reach the caller but never open it', async () => {
+      const { breaker, registry } = makeBreaker();
+      breaker.forceClose('errors are known and harmless');
+      let called = 0;
+      for (let i = 0; i < 8; i++) {
+        await assert.rejects(
+          breaker.run(() => {
+            called++;
+            return fail();
+          }),
+          /broker down/,
+        );
+      }
+      assert.equal(called, 8);
+      assert.equal(breaker.state, 'closed');
+      assert.equal(breaker.allowsCalls, true);
+      assert.equal(breaker.counts.failures, 8);
+      assert.equal(await metricValue(registry, 'circuit_breaker_forced', { breaker: 'test' }), 1);
+      assert.equal(await metricValue(registry, 'circuit_breaker_state', { breaker: 'test' }), 0);
+      assert.equal(
+        await metricValue(registry, 'circuit_breaker_transitions_total', { to: 'open' }),
+        undefined,
+      );
+      breaker.shutdown();
+    });
+
+    it('forcing an open breaker closed lets the next call through at once', async () => {
+      const { breaker } = makeBreaker({ resetTimeoutMs: 60_000 });
+      for (let i = 0; i < 3; i++) await assert.rejects(breaker.run(fail));
+      assert.equal(breaker.state, 'open');
+      breaker.forceClose('dependency fixed');
+      assert.equal(breaker.state, 'closed');
+      assert.equal(await breaker.run(ok), 'ok');
+      breaker.shutdown();
+    });
+
+    it('reset releases a forced-open breaker: closed, calls through, forced back to 0', async () => {
+      const { breaker, registry } = makeBreaker();
+      const states: BreakerState[] = [];
+      breaker.onStateChange((s) => states.push(s));
+      breaker.forceOpen('maintenance');
+      breaker.reset();
+      assert.equal(breaker.override, undefined);
+      assert.equal(breaker.state, 'closed');
+      assert.equal(await breaker.run(ok), 'ok');
+      assert.deepEqual(states, ['open', 'closed']);
+      assert.equal(await metricValue(registry, 'circuit_breaker_forced', { breaker: 'test' }), 0);
+      assert.equal(await metricValue(registry, 'circuit_breaker_state', { breaker: 'test' }), 0);
+      breaker.shutdown();
+    });
+
+    it('reset closes a breaker the failure rate opened, before its reset timeout', async () => {
+      const { breaker } = makeBreaker({ resetTimeoutMs: 60_000 });
+      for (let i = 0; i < 3; i++) await assert.rejects(breaker.run(fail));
+      assert.equal(breaker.state, 'open');
+      breaker.reset();
+      assert.equal(breaker.state, 'closed');
+      assert.equal(await breaker.run(ok), 'ok');
+      breaker.shutdown();
+    });
+
+    it('a released forced-closed breaker judges the failure rate again', async () => {
+      const { breaker } = makeBreaker();
+      breaker.forceClose('harmless');
+      breaker.reset();
+      for (let i = 0; i < 3; i++) await assert.rejects(breaker.run(fail));
+      assert.equal(breaker.state, 'open');
+      breaker.shutdown();
+    });
+
+    it('applying the same override again changes nothing; another reason replaces it', () => {
+      const { breaker, logger } = makeBreaker();
+      const states: BreakerState[] = [];
+      breaker.onStateChange((s) => states.push(s));
+      breaker.forceOpen('maintenance');
+      const since = breaker.override?.since;
+      const logged = logger.lines.length;
+      breaker.forceOpen('maintenance');
+      assert.equal(logger.lines.length, logged, 'a repeated override is not logged again');
+      assert.equal(breaker.override?.since, since);
+      breaker.forceOpen('still maintenance');
+      assert.equal(breaker.override?.reason, 'still maintenance');
+      breaker.forceClose('done');
+      assert.deepEqual(states, ['open', 'closed']);
+      breaker.shutdown();
+    });
+
+    it('counts report the rolling window: successes, failures, rejections', async () => {
+      const { breaker } = makeBreaker({ resetTimeoutMs: 60_000, windowMs: 5_000 });
+      await breaker.run(ok);
+      // 2 failures of 3 calls: above 50 % once the minimum of 3 is reached, so it opens.
+      for (let i = 0; i < 2; i++) await assert.rejects(breaker.run(fail));
+      for (let i = 0; i < 2; i++) await assert.rejects(breaker.run(ok), BreakerOpenError);
+      assert.deepEqual(breaker.counts, {
+        windowMs: 5_000,
+        calls: 5,
+        successes: 1,
+        failures: 2,
+        timeouts: 0,
+        rejections: 2,
+      });
+      breaker.shutdown();
+    });
+  });
+
+  describe('breakersOf', () => {
+    it("lists the breakers built with a registry, not another registry's, until they shut down", () => {
+      const registry = new Registry();
+      const seen: string[] = [];
+      const stop = onBreakerBuilt(registry, (b) => seen.push(b.name));
+      const a = new Breaker({ name: 'a', registry, logger: quietLogger() });
+      const b = new Breaker({ name: 'b', registry, logger: quietLogger() });
+      const other = makeBreaker({ name: 'a' });
+      assert.deepEqual(
+        breakersOf(registry).map((x) => x.name),
+        ['a', 'b'],
+      );
+      assert.deepEqual(seen, ['a', 'b']);
+      a.shutdown();
+      assert.deepEqual(
+        breakersOf(registry).map((x) => x.name),
+        ['b'],
+      );
+      stop();
+      const c = new Breaker({ name: 'c', registry, logger: quietLogger() });
+      assert.deepEqual(seen, ['a', 'b'], 'a watcher that stopped hears of no more breakers');
+      for (const x of [b, c, other.breaker]) x.shutdown();
+      assert.deepEqual(breakersOf(registry), []);
+    });
   });
 });
