@@ -25,3 +25,19 @@ export {
 } from './fallback-record';
 export { RedisRuntimeError, type RedisRuntimeErrorCode } from './redis.errors';
 export { publishAll } from './publish';
+export { BreakerControl, type BreakerControlOptions } from './breaker-control';
+export { BreakerFleet, type BreakerActor, type BreakerRollout } from './breaker-fleet';
+export {
+  DEFAULT_BREAKER_CONTROL_PREFIX,
+  breakerCommandSchema,
+  breakerControlKeys,
+  breakerControlPrefix,
+  breakerOverrideRecordSchema,
+  breakerReplicaReportSchema,
+  breakerReportSchema,
+  type BreakerCommand,
+  type BreakerControlKeys,
+  type BreakerOverrideRecord,
+  type BreakerReplicaReport,
+  type BreakerReport,
+} from './breaker-records';
