@@ -10,6 +10,7 @@ import {
 } from '@fleet/observability';
 import { type Registry } from 'prom-client';
 import { type z } from 'zod';
+import { BREAKER_CONTROL, breakerControlProviders } from './breaker-control';
 import { type ShutdownStep } from './shutdown';
 import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
 
@@ -24,8 +25,9 @@ export interface ServiceFoundation<C> {
 
 /**
  * The part of booting that workers ({@link runService}) and HTTP apps ({@link runHttpService})
- * share: config checked (exit 1 naming each bad variable), JSON logger, metrics registry, and the
- * root module composed with the providers every app can inject.
+ * share: config checked (exit 1 naming each bad variable), JSON logger, metrics registry, the
+ * fleet's breaker control when the config has `REDIS_URL`, and the root module composed with the
+ * providers every app can inject.
  */
 export function serviceFoundation<S extends z.ZodType<BaseServiceEnv>>(
   configSchema: S,
@@ -36,14 +38,23 @@ export function serviceFoundation<S extends z.ZodType<BaseServiceEnv>>(
   const logger = createLogger({ serviceName: config.SERVICE_NAME, level: config.LOG_LEVEL });
   const registry = createMetricsRegistry({ serviceName: config.SERVICE_NAME });
 
+  // Every app with Redis takes part in the fleet's breaker control; the others do not.
+  const breakerControl = breakerControlProviders(config);
+
   @Global()
   @Module({
     providers: [
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: SERVICE_LOGGER, useValue: logger },
       { provide: METRICS_REGISTRY, useValue: registry },
+      ...breakerControl,
     ],
-    exports: [SERVICE_CONFIG, SERVICE_LOGGER, METRICS_REGISTRY],
+    exports: [
+      SERVICE_CONFIG,
+      SERVICE_LOGGER,
+      METRICS_REGISTRY,
+      ...(breakerControl.length > 0 ? [BREAKER_CONTROL] : []),
+    ],
   })
   class ServiceKitModule {}
 

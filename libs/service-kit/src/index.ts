@@ -36,3 +36,4 @@ export {
   type ClientsConfig,
   type FleetClientsOptions,
 } from './clients';
+export { breakerControlKeysOf } from './breaker-control';
