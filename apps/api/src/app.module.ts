@@ -6,6 +6,7 @@ import { ClientsModule } from './clients.module';
 import { ConversationEventsModule } from './conversation-events/conversation-events.module';
 import { ExportsModule } from './exports/exports.module';
 import { JobsModule } from './jobs/jobs.module';
+import { OpsBreakersModule } from './ops-breakers/ops-breakers.module';
 import { OpsConsoleModule } from './ops-console/ops-console.module';
 import { PoolsModule } from './pools/pools.module';
 import { UploadsModule } from './uploads/uploads.module';
@@ -25,6 +26,7 @@ import { WebSocketModule } from './websocket/websocket-upgrades';
     PoolsModule,
     ExportsModule,
     OpsConsoleModule,
+    OpsBreakersModule,
   ],
 })
 export class AppModule {}
