@@ -77,6 +77,9 @@ const child = spawn(
 child.on('exit', (code, signal) => {
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
   const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-  console.log(`[${tier}] ${count('pass')} passed, ${count('fail')} failed (${files.length} files)`);
+  // A cancelled test (its suite's hook failed, or it outlived its parent) did not pass: it counts as failed.
+  console.log(
+    `[${tier}] ${count('pass')} passed, ${count('fail') + count('cancelled')} failed (${files.length} files)`,
+  );
   process.exit(code ?? (signal ? 1 : 0));
 });

@@ -8,6 +8,7 @@ import { ExportsModule } from './exports/exports.module';
 import { JobsModule } from './jobs/jobs.module';
 import { OpsBreakersModule } from './ops-breakers/ops-breakers.module';
 import { OpsConsoleModule } from './ops-console/ops-console.module';
+import { OpsModule } from './ops/ops.module';
 import { PoolsModule } from './pools/pools.module';
 import { UploadsModule } from './uploads/uploads.module';
 import { WebSocketModule } from './websocket/websocket-upgrades';

@@ -5,6 +5,7 @@ import { kafkaProducerEnv } from '@fleet/service-kit';
 import { MIN_CHUNK_BYTES } from '@fleet/uploads';
 import { z } from 'zod';
 import { parseAllowlist } from '@fleet/webhooks';
+import { opsEnv } from './ops/ops.config';
 
 /** JWT algorithms the api can verify; `none` is never one of them. */
 export const JWT_ALGORITHMS = [
@@ -170,6 +171,7 @@ export const configSchema = baseServiceEnv
   })
   .extend(jobPlatformEnv.shape)
   .extend(objectStoreEnv.shape)
+  .extend(opsEnv.shape)
   .superRefine((config, ctx) => {
     const sources = (
       ['AUTH_JWT_PUBLIC_KEY', 'AUTH_JWT_PUBLIC_KEY_FILE', 'AUTH_JWKS_FILE', 'AUTH_DEV_KEY_DIR'] as const
