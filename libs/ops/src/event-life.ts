@@ -144,10 +144,16 @@ export class EventLifeQuery {
     let partition = known?.originalPartition;
     let offset = known?.originalOffset;
     let record: TappedRecord | undefined;
-    if (outbox?.published_at || partition === undefined) {
-      const since = new Date(
-        (outbox?.created_at ?? new Date(dead[0]?.firstFailureAt ?? Date.now())).getTime() - 5_000,
-      );
+    // Read from the topic itself (not only the DLQ copy): its broker timestamp and headers as sent.
+    if (outbox?.published_at || dead.length > 0 || retries.length > 0) {
+      // The record was written before anything happened to it; a consumer may have lagged behind,
+      // so look from a minute before the earliest mark (the scan stops at the record anyway).
+      const marks = [
+        outbox?.created_at.getTime(),
+        ...dead.map((d) => Date.parse(d.firstFailureAt ?? d.failedAt)),
+        ...retries.map((r) => r.written_at.getTime()),
+      ].filter((t): t is number => t !== undefined && Number.isFinite(t));
+      const since = new Date(Math.min(...marks) - 60_000);
       record = await locateRecord(this.options.kafka, {
         topic,
         key,
