@@ -23,7 +23,7 @@ import {
   readLocalEnv,
   WORKSPACE_ROOT,
 } from '@fleet/service-kit/testing';
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { request, type Dispatcher } from 'undici';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
@@ -68,8 +68,8 @@ export interface ChatFleet {
   namespace: string;
   /** What every app of the fleet runs with (database schema, brokers, Redis, topic namespace …). */
   env: Record<string, string>;
-  /** A bearer token for `sub`, signed with the fleet's test key. */
-  token(sub: string): Promise<string>;
+  /** A bearer token for `sub`, signed with the fleet's test key; `claims` adds e.g. a `scope`. */
+  token(sub: string, claims?: JWTPayload): Promise<string>;
   /** Starts one more router replica (e.g. after a SIGKILL); `env` adds to the fleet's router env. */
   startRouter(env?: Record<string, string>): Promise<AppProcess>;
   stop(): Promise<void>;
@@ -217,7 +217,7 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     db,
     namespace,
     env: common,
-    token: (sub) => signToken(privateKey, sub),
+    token: (sub, claims) => signToken(privateKey, sub, claims),
     async startRouter(env) {
       const router = await startRouter(env);
       await router.waitForHealth('/health/ready');
@@ -232,8 +232,8 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
   };
 }
 
-function signToken(key: CryptoKey, sub: string): Promise<string> {
-  return new SignJWT({})
+function signToken(key: CryptoKey, sub: string, claims: JWTPayload = {}): Promise<string> {
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256' })
     .setSubject(sub)
     .setIssuer(ISSUER)

@@ -28,6 +28,7 @@ import { WebSocketModule } from './websocket/websocket-upgrades';
     ExportsModule,
     OpsConsoleModule,
     OpsBreakersModule,
+    OpsModule,
   ],
 })
 export class AppModule {}
