@@ -6,13 +6,15 @@
  * `REDIS_URL`; the `kafka-producer` breaker exists in all three.
  */
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type TestSchema } from '@fleet/db/testing';
 import { closeRedisClient, createRedisClient, type RedisClient } from '@fleet/redis';
 import { captureLogger } from '@fleet/kafka/testing';
-import { AppProcess } from '@fleet/service-kit/testing';
+import { AppProcess, WORKSPACE_ROOT } from '@fleet/service-kit/testing';
 import {
   breakerActionResultSchema,
   breakersViewSchema,
@@ -320,6 +322,44 @@ describe('circuit breakers across the fleet (api + 2 outbox-poller replicas)', (
       assert.ok(op, `POST /v1/admin/breakers/{name}/${action}`);
       assert.match(JSON.stringify(op.requestBody), /"reason"/);
     }
+  });
+
+  test('from the CLI: `fleetctl breaker open` reaches every replica within a second; close and reset again', async () => {
+    const cli = join(WORKSPACE_ROOT, 'dist/test/api/fleetctl.js');
+    execFileSync(process.execPath, ['tools/build.mjs', 'apps/api/src/fleetctl/main.ts', cli], {
+      cwd: WORKSPACE_ROOT,
+      stdio: 'ignore',
+    });
+    const fleetctl = (...args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [cli, ...args, '--api', api.baseUrl, '--token', admin, '--json'],
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+    const t0 = performance.now();
+    const [out, seenMs] = await Promise.all([
+      fleetctl('breaker', 'open', BREAKER, '--reason', 'cli drill'),
+      timeUntilState(2, t0),
+    ]);
+    console.log(
+      `# fleetctl breaker open: circuit_breaker_state=2 on api, poller 1, poller 2 after ${seenMs.map((ms) => ms.toFixed(0)).join(', ')} ms ` +
+        `(the CLI's node start included)`,
+    );
+    for (const ms of seenMs) assert.ok(ms < 1_000, `a replica took ${ms} ms`);
+    assert.equal(breakerActionResultSchema.parse(JSON.parse(out)).complete, true);
+    const t1 = performance.now();
+    const [, closedMs] = await Promise.all([
+      fleetctl('breaker', 'close', BREAKER, '--reason', 'cli drill over'),
+      timeUntilState(0, t1),
+    ]);
+    for (const ms of closedMs) assert.ok(ms < 1_000, `a replica took ${ms} ms to close`);
+    await fleetctl('breaker', 'reset', BREAKER);
+    for (const p of replicas()) assert.equal(await metric(p, 'circuit_breaker_forced'), 0);
+    const listed = JSON.parse(await fleetctl('breaker', 'ls')) as BreakersView;
+    assert.equal(listed.breakers.find((b) => b.name === BREAKER)?.override, null);
   });
 
   test('a replica that stops leaves the view at once; the others keep reporting', async () => {
