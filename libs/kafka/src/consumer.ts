@@ -3,6 +3,7 @@ import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type K
 import { type Registry } from 'prom-client';
 import { backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff';
 import { classifyHandlerError, errorCodeOf, errorMessageOf, retryAfterMsOf } from './errors';
+import { stringHeaders } from './headers';
 import { type RuntimeLogger } from './logger';
 import { kafkaMetrics, type KafkaMetrics } from './metrics';
 import { type FleetProducer } from './producer';
@@ -723,15 +724,6 @@ function decode<T>(contract: TopicContract<T>, value: Buffer | null): Decoded<T>
     };
   }
   return { ok: true, value: parsed.data };
-}
-
-function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
 }
 
 /** The record's key and `x-event-id`, so a retry or DLQ log line names the event it is about. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Kafka, Partitioners } from 'kafkajs';
-import { stringHeaders, type TappedRecord } from './record-tap';
+import { tappedRecord, type TappedRecord } from './record-tap';
 
 export interface LocateOptions {
   topic: string;
@@ -97,15 +97,7 @@ export async function locateRecord(kafka: Kafka, options: LocateOptions): Promis
             eachBatch: async ({ batch }) => {
               if (!left.has(batch.partition)) return;
               for (const m of batch.messages) {
-                const record: TappedRecord = {
-                  topic,
-                  partition: batch.partition,
-                  offset: m.offset,
-                  timestamp: Number(m.timestamp),
-                  key: m.key,
-                  value: m.value,
-                  headers: stringHeaders(m.headers),
-                };
+                const record = tappedRecord(topic, batch.partition, m);
                 if (match(record)) return done(record);
                 const count = (scanned.get(batch.partition) ?? 0) + 1;
                 scanned.set(batch.partition, count);

@@ -1,4 +1,5 @@
-import { type Consumer, type IHeaders, type Kafka } from 'kafkajs';
+import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { stringHeaders } from './headers';
 import { type RuntimeLogger } from './logger';
 
 /** A record as it is on the topic: bytes, headers as strings, and its coordinates. */
@@ -55,15 +56,7 @@ export class RecordTap {
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }) => {
         if (batch.messages.length === 0) return;
         await this.options.onRecords(
-          batch.messages.map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            timestamp: Number(m.timestamp),
-            key: m.key,
-            value: m.value,
-            headers: stringHeaders(m.headers),
-          })),
+          batch.messages.map((m) => tappedRecord(batch.topic, batch.partition, m)),
         );
         resolveOffset(batch.messages.at(-1)!.offset);
         await commitOffsetsIfNecessary();
@@ -78,11 +71,15 @@ export class RecordTap {
   }
 }
 
-export function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
+/** A fetched message as a {@link TappedRecord}. */
+export function tappedRecord(topic: string, partition: number, message: KafkaMessage): TappedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestamp: Number(message.timestamp),
+    key: message.key,
+    value: message.value,
+    headers: stringHeaders(message.headers),
+  };
 }

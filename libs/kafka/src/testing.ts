@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kafka, type KafkaMessage } from 'kafkajs';
+import { stringHeaders } from './headers';
 import { type RuntimeLogger } from './logger';
 
 /** A fresh, valid, versioned topic name per test: tests never share topics or groups. */
@@ -22,18 +23,13 @@ export interface CollectedMessage {
 
 /** A consumed record as tests look at it: key and headers decoded as UTF-8, value as bytes. */
 function collectedOf(topic: string, partition: number, message: KafkaMessage): CollectedMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(message.headers ?? {})) {
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    if (first !== undefined) headers[name] = first.toString();
-  }
   return {
     topic,
     partition,
     offset: message.offset,
     key: message.key?.toString() ?? null,
     value: message.value,
-    headers,
+    headers: stringHeaders(message.headers),
   };
 }
 

@@ -1,2 +1,0 @@
-/** The dead-letter index, the redriver and the event-life query of this api replica. */
-export const OPS = Symbol('OPS');
