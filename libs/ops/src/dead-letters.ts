@@ -1,6 +1,7 @@
 import { DLQ_REASONS, FleetHeaders } from '@fleet/contracts';
 import { type Sql } from '@fleet/db';
 import { z } from 'zod';
+import { isUuid } from './ids';
 
 export const DEAD_LETTER_STATUSES = ['DEAD', 'REDRIVING', 'REDRIVEN', 'DISCARDED', 'PARKED'] as const;
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
@@ -241,7 +242,7 @@ export class DeadLetterStore {
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    if (!/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = await this.sql.rows<DeadLetterRow>(`SELECT * FROM ops_dead_letters WHERE id = $1`, [id]);
     return row && toDeadLetter(row);
   }

@@ -2,6 +2,7 @@ import { FleetHeaders, retryTopicOf } from '@fleet/contracts';
 import { type Sql } from '@fleet/db';
 import { groupOffsets, groupsOnTopic, type KafkaClient, locateRecord, type TappedRecord } from '@fleet/kafka';
 import { DeadLetterStore, traceIdOf, type DeadLetter } from './dead-letters';
+import { isUuid, jaegerTraceUrl } from './ids';
 
 export type StepKind =
   | 'outbox.created'
@@ -108,7 +109,6 @@ interface RetryRow {
   written_at: Date;
 }
 
-const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
 
 /**
@@ -127,7 +127,7 @@ export class EventLifeQuery {
   /** The event's life, or undefined when the fleet has no trace of it. */
   async find(eventId: string): Promise<EventLife | undefined> {
     const { sql } = this.options;
-    const [outbox] = UUID.test(eventId)
+    const [outbox] = isUuid(eventId)
       ? await sql.rows<OutboxRow>(`SELECT * FROM outbox_events WHERE id = $1`, [eventId])
       : [];
     const [dead, retries] = await Promise.all([
@@ -222,10 +222,7 @@ export class EventLifeQuery {
       key,
       eventType: outbox?.event_type ?? headers[FleetHeaders.eventType] ?? null,
       traceId,
-      jaegerUrl:
-        traceId && this.options.jaegerUiUrl
-          ? `${this.options.jaegerUiUrl.replace(/\/$/, '')}/trace/${traceId}`
-          : null,
+      jaegerUrl: jaegerTraceUrl(this.options.jaegerUiUrl, traceId),
       outbox: outbox
         ? {
             createdAt: iso(outbox.created_at)!,

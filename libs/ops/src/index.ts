@@ -24,6 +24,7 @@ export {
   type GroupOutcome,
   type StepKind,
 } from './event-life';
+export { isUuid, jaegerTraceUrl } from './ids';
 export { opsMetrics, type OpsMetrics } from './metrics';
 export {
   MAX_RATE_PER_SECOND,

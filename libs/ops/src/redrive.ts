@@ -13,6 +13,7 @@ import {
   type DeadLetterFilter,
   type DeadLetterRow,
 } from './dead-letters';
+import { isUuid } from './ids';
 import { DEFAULT_REDRIVE_CAP } from './indexer';
 import { opsMetrics, type OpsMetrics } from './metrics';
 
@@ -197,7 +198,7 @@ export class Redriver {
   }
 
   async get(id: string): Promise<Redrive | undefined> {
-    if (!/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = await this.options.sql.rows<RedriveRow>(`SELECT * FROM ops_redrives WHERE id = $1`, [id]);
     return row && toRedrive(row);
   }
@@ -209,23 +210,14 @@ export class Redriver {
 
   /** DEAD records of the selection below the cap: the only ones a redrive takes. */
   private selectable(selection: Selection): { where: string; values: unknown[] } {
-    if ('ids' in selection) {
-      const ids = [...new Set(selection.ids)];
-      if (ids.length === 0 || ids.length > MAX_IDS) {
-        throw new RedriveError('INVALID_SELECTION', `give 1 to ${MAX_IDS} dead-letter ids`);
-      }
-      if (!ids.every((id) => /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i.test(id))) {
-        throw new RedriveError('INVALID_SELECTION', 'every id must be a dead letter id (a UUID)');
-      }
-      return {
-        where: `id = ANY($1::uuid[]) AND status = 'DEAD' AND redrive_count < $2`,
-        values: [ids, this.cap],
-      };
-    }
-    if (selection.filter.status !== undefined && selection.filter.status !== 'DEAD') {
+    if (
+      'filter' in selection &&
+      selection.filter.status !== undefined &&
+      selection.filter.status !== 'DEAD'
+    ) {
       throw new RedriveError('INVALID_SELECTION', 'only DEAD dead letters can be redriven');
     }
-    const { where, values } = filterClause(selection.filter);
+    const { where, values } = selectionClause(selection);
     return {
       where: `${where} AND status = 'DEAD' AND redrive_count < $${values.length + 1}`,
       values: [...values, this.cap],
@@ -242,7 +234,7 @@ export class Redriver {
         await this.send(id, chunk);
         sent += chunk.length;
         await this.options.sql.rows(
-          `UPDATE ops_dead_letters SET status = 'REDRIVEN', status_at = now()
+          `UPDATE ops_dead_letters SET status = 'REDRIVEN', status_at = now(), redrive_topic = topic || '.retry'
             WHERE id = ANY($1::uuid[])`,
           [chunk.map((r) => r.id)],
         );
@@ -292,10 +284,6 @@ export class Redriver {
       })),
     );
     for (const row of chunk) this.metrics.redriven.inc({ topic: row.topic, group: row.consumer_group });
-    await this.options.sql.rows(
-      `UPDATE ops_dead_letters SET redrive_topic = topic || '.retry' WHERE id = ANY($1::uuid[])`,
-      [chunk.map((r) => r.id)],
-    );
   }
 
   private async finish(
@@ -323,17 +311,7 @@ export async function discardDeadLetters(
   reason: string,
 ): Promise<number> {
   if (reason.trim().length === 0) throw new RedriveError('INVALID_SELECTION', 'a discard needs a reason');
-  let where: string;
-  let values: unknown[];
-  if ('ids' in selection) {
-    if (selection.ids.length === 0 || selection.ids.length > MAX_IDS) {
-      throw new RedriveError('INVALID_SELECTION', `give 1 to ${MAX_IDS} dead-letter ids`);
-    }
-    where = `id = ANY($1::uuid[])`;
-    values = [[...new Set(selection.ids)]];
-  } else {
-    ({ where, values } = filterClause(selection.filter));
-  }
+  const { where, values } = selectionClause(selection);
   const rows = await sql.rows<{ topic: string }>(
     `UPDATE ops_dead_letters SET status = 'DISCARDED', status_reason = $${values.length + 1}, status_at = now()
       WHERE ${where} AND status IN ('DEAD', 'PARKED') RETURNING topic`,
@@ -349,6 +327,19 @@ export async function discardDeadLetters(
     reason,
   });
   return rows.length;
+}
+
+/** The `WHERE` clause of a selection: its ids (1 to {@link MAX_IDS} UUIDs), or its filter. */
+function selectionClause(selection: Selection): { where: string; values: unknown[] } {
+  if (!('ids' in selection)) return filterClause(selection.filter);
+  const ids = [...new Set(selection.ids)];
+  if (ids.length === 0 || ids.length > MAX_IDS) {
+    throw new RedriveError('INVALID_SELECTION', `give 1 to ${MAX_IDS} dead-letter ids`);
+  }
+  if (!ids.every(isUuid)) {
+    throw new RedriveError('INVALID_SELECTION', 'every id must be a dead letter id (a UUID)');
+  }
+  return { where: `id = ANY($1::uuid[])`, values: [ids] };
 }
 
 function selectionForAudit(selection: Selection): unknown {

@@ -7,6 +7,7 @@ import { AuthGuard, ScopeGuard } from '../auth/auth.guard';
 import { ADMIN_SCOPE } from '../auth/jwt-verifier';
 import { parseInput } from '../http/input';
 import { errorResponse, openApiSchema } from '../http/openapi';
+import { AdminErrorResponses } from './admin-responses';
 import { auditPageSchema, auditQuerySchema } from './ops.schemas';
 
 @ApiTags('admin')
@@ -31,8 +32,7 @@ export class AuditController {
     schema: openApiSchema(auditPageSchema, 'output'),
   })
   @ApiResponse(errorResponse(400, 'A bad limit or action (VALIDATION_FAILED).'))
-  @ApiResponse(errorResponse(401, 'Missing or invalid bearer token.'))
-  @ApiResponse(errorResponse(403, `The token lacks the "${ADMIN_SCOPE}" scope.`))
+  @AdminErrorResponses()
   async list(@Query() query: unknown) {
     const { limit, action } = parseInput(auditQuerySchema, query, 'query');
     return { items: await this.audit.latest({ limit, ...(action ? { action } : {}) }) };

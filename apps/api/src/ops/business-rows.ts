@@ -1,7 +1,5 @@
 import { type Sql } from '@fleet/db';
-import { type BusinessRowLookup } from '@fleet/ops';
-
-const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
+import { isUuid, type BusinessRowLookup } from '@fleet/ops';
 
 /** Table and id of the row an outbox event of each aggregate is about. */
 function target(
@@ -13,7 +11,7 @@ function target(
   switch (aggregateType) {
     // Chat events are keyed by conversation (per-conversation order) but are about one message.
     case 'conversation':
-      return typeof messageId === 'string' && UUID.test(messageId)
+      return isUuid(messageId)
         ? { table: 'messages', column: 'id', id: messageId }
         : { table: 'conversations', column: 'id', id: aggregateKey };
     case 'job':
@@ -31,7 +29,7 @@ function target(
 export function businessRowLookup(sql: Sql): BusinessRowLookup {
   return async ({ aggregateType, aggregateKey, payload }) => {
     const where = target(aggregateType, aggregateKey, payload);
-    if (!where || !UUID.test(where.id)) return null;
+    if (!where || !isUuid(where.id)) return null;
     const [found] = await sql.rows<{ row: unknown }>(
       `SELECT to_jsonb(t) AS row FROM ${where.table} t WHERE ${where.column} = $1`,
       [where.id],

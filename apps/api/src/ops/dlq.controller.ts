@@ -19,21 +19,12 @@ import {
   redriveSchema,
   type DeadLetterView,
 } from './ops.schemas';
+import { AdminErrorResponses } from './admin-responses';
 import { Ops } from './ops.service';
 import { toSummary, toView } from './views';
 
 /** How long a redrive request waits for its redrive to finish before answering 202 RUNNING. */
 const ANSWER_WITHIN_MS = 2_000;
-
-const common = [
-  ApiResponse(errorResponse(401, 'Missing or invalid bearer token.')),
-  ApiResponse(errorResponse(403, `The token lacks the "${ADMIN_SCOPE}" scope.`)),
-];
-const apply =
-  (...decorators: MethodDecorator[]): MethodDecorator =>
-  (target, key, descriptor) => {
-    for (const d of decorators) d(target, key, descriptor);
-  };
 
 function toFilter(
   f: { from?: string; to?: string } & Omit<DeadLetterFilter, 'from' | 'to'>,
@@ -70,7 +61,7 @@ export class DlqController {
     description: 'Topics with dead letters.',
     schema: openApiSchema(dlqTopicsSchema, 'output'),
   })
-  @apply(...common)
+  @AdminErrorResponses()
   async topics() {
     return { topics: await this.ops.deadLetters.topics() };
   }
@@ -88,7 +79,7 @@ export class DlqController {
     schema: openApiSchema(dlqPageSchema, 'output'),
   })
   @ApiResponse(errorResponse(400, 'A bad filter (VALIDATION_FAILED).'))
-  @apply(...common)
+  @AdminErrorResponses()
   async list(@Query() query: unknown) {
     const { limit, cursor, ...filter } = parseInput(listDlqQuerySchema, query, 'query');
     try {
@@ -107,7 +98,7 @@ export class DlqController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, description: 'The redrive.', schema: openApiSchema(redriveSchema, 'output') })
   @ApiResponse(errorResponse(404, 'No such redrive.'))
-  @apply(...common)
+  @AdminErrorResponses()
   async redrive(@Param('id') id: string) {
     const redrive = await this.ops.redriver.get(id);
     if (!redrive) throw notFound(`no redrive ${id}`);
@@ -126,7 +117,7 @@ export class DlqController {
     schema: openApiSchema(deadLetterViewSchema, 'output'),
   })
   @ApiResponse(errorResponse(404, 'No such dead letter.'))
-  @apply(...common)
+  @AdminErrorResponses()
   async get(@Param('id') id: string): Promise<DeadLetterView> {
     const dead = await this.ops.deadLetters.get(id);
     if (!dead) throw notFound(`no dead letter ${id}`);
@@ -157,7 +148,7 @@ export class DlqController {
   @ApiResponse(
     errorResponse(400, 'Neither or both of ids and filter, a bad filter or rate (VALIDATION_FAILED).'),
   )
-  @apply(...common)
+  @AdminErrorResponses()
   @HttpCode(200)
   async redriveMany(
     @CurrentUser() user: Principal,
@@ -193,7 +184,7 @@ export class DlqController {
     schema: openApiSchema(discardResultSchema, 'output'),
   })
   @ApiResponse(errorResponse(400, 'No reason, or neither or both of ids and filter (VALIDATION_FAILED).'))
-  @apply(...common)
+  @AdminErrorResponses()
   @HttpCode(200)
   async discard(@CurrentUser() user: Principal, @Body() body: unknown) {
     const request = parseInput(discardBodySchema, body, 'body');

@@ -5,6 +5,7 @@ import { ADMIN_SCOPE } from '../auth/jwt-verifier';
 import { badRequest, notFound } from '../http/api.errors';
 import { errorResponse, openApiSchema } from '../http/openapi';
 import { eventLifeSchema } from './ops.schemas';
+import { AdminErrorResponses } from './admin-responses';
 import { Ops } from './ops.service';
 
 @ApiTags('admin')
@@ -25,8 +26,7 @@ export class EventsController {
   @ApiParam({ name: 'eventId', description: 'The `x-event-id` (an outbox row id).' })
   @ApiResponse({ status: 200, description: 'The life.', schema: openApiSchema(eventLifeSchema, 'output') })
   @ApiResponse(errorResponse(400, 'Not an event id (INVALID_ID).'))
-  @ApiResponse(errorResponse(401, 'Missing or invalid bearer token.'))
-  @ApiResponse(errorResponse(403, `The token lacks the "${ADMIN_SCOPE}" scope.`))
+  @AdminErrorResponses()
   @ApiResponse(errorResponse(404, 'The fleet has no trace of this event.'))
   async get(@Param('eventId') eventId: string) {
     if (!/^[\x21-\x7e]{1,200}$/.test(eventId))

@@ -13,6 +13,7 @@ import {
   DeadLetterStore,
   discardDeadLetters,
   EventLifeQuery,
+  jaegerTraceUrl,
   Redriver,
   type Selection,
 } from '@fleet/ops';
@@ -71,9 +72,7 @@ export class Ops implements OnApplicationBootstrap, BeforeApplicationShutdown {
 
   /** The Jaeger link of a trace, when the UI is configured. */
   jaegerUrl(traceId: string | null): string | null {
-    return traceId && this.config.JAEGER_UI_URL
-      ? `${this.config.JAEGER_UI_URL.replace(/\/$/, '')}/trace/${traceId}`
-      : null;
+    return jaegerTraceUrl(this.config.JAEGER_UI_URL, traceId);
   }
 
   onApplicationBootstrap(): void {
