@@ -161,6 +161,12 @@ describe('BreakerControl and BreakerFleet against a real Redis', () => {
     const llm = new Breaker({ name: 'llm-primary', registry: a.registry, logger: captureLogger() });
     breakers.push(llm);
     assert.equal(llm.state, 'open');
+    // The replica reports its new breaker asynchronously; until that write lands no replica
+    // lists `llm-primary`, and awaitApplied rightly has nothing to wait for.
+    const deadline = Date.now() + 2_000;
+    const lists = async () =>
+      (await fleet.replicas()).some((r) => r.breakers.some((b) => b.name === 'llm-primary'));
+    while (!(await lists()) && Date.now() < deadline) await sleep(20);
     const rollout = await fleet.awaitApplied('llm-primary', command.id, { timeoutMs: 1_000 });
     assert.deepEqual(
       rollout.applied.map((r) => r.replica),
