@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type Kafka } from 'kafkajs';
 
 /** One partition of a topic a group reads. */
@@ -66,6 +67,23 @@ export async function consumerLag(kafka: Kafka, options: ConsumerLagOptions = {}
   }
 }
 
+/**
+ * `admin.fetchTopicOffsets`, again after a retriable broker error. kafkajs gives up at once on
+ * NOT_LEADER_FOR_PARTITION (a topic just created or a leader just moved) and keeps its stale
+ * metadata; this refreshes the topic's metadata and asks again, a few times with backoff.
+ */
+async function fetchTopicOffsets(admin: Admin, topic: string, attempts = 5) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (attempt >= attempts || !(error as { retriable?: boolean }).retriable) throw error;
+      await sleep(50 * 2 ** attempt);
+      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    }
+  }
+}
+
 async function readLag(admin: Admin, options: ConsumerLagOptions): Promise<GroupLag[]> {
   const wantGroup = options.groups ?? (() => true);
   const wantTopic = options.topics ?? (() => true);
@@ -89,7 +107,7 @@ async function readLag(admin: Admin, options: ConsumerLagOptions): Promise<Group
   const topicNames = [...new Set(reading.flatMap((g) => g.topics.map((t) => t.topic)))];
   const watermarks = new Map(
     await mapLimited(topicNames, options.concurrency ?? 16, async (topic) => {
-      const partitions = await admin.fetchTopicOffsets(topic);
+      const partitions = await fetchTopicOffsets(admin, topic);
       return [topic, partitions] as const;
     }),
   );
