@@ -1,39 +1,17 @@
 import { Command } from 'commander';
+import { type BreakerActionResult, type BreakersView } from './api-types';
 import { UsageError } from './client';
 import { type Run } from './context';
 import { formatTable, shortTime } from './table';
 
 /** One breaker on one replica, as `breaker ls` prints it. */
-export interface BreakerRow {
-  name: string;
-  app?: string;
-  replica: string;
-  state: string;
-  override?: { mode: string; reason: string; actor?: string } | null;
-  updatedAt?: string;
-}
+export type BreakerRow = BreakersView['breakers'][number]['replicas'][number] & { name: string };
 
-interface BreakerReplica {
-  app?: string;
-  replica: string;
-  updatedAt?: string;
-  breakers: Array<Omit<BreakerRow, 'app' | 'replica' | 'updatedAt'>>;
-}
-
-/**
- * Rows per breaker and replica from the api's answer: replicas each listing their breakers
- * (`replicas[].breakers[]`), or breakers each listing their replicas (`breakers[].replicas[]`).
- */
-export function breakerRows(body: {
-  replicas?: BreakerReplica[];
-  breakers?: Array<{ name: string; replicas?: BreakerRow[] }>;
-}): BreakerRow[] {
-  const rows = Array.isArray(body.replicas)
-    ? body.replicas.flatMap((r) =>
-        r.breakers.map((b) => ({ ...b, app: r.app, replica: r.replica, updatedAt: r.updatedAt })),
-      )
-    : (body.breakers ?? []).flatMap((b) => (b.replicas ?? []).map((r) => ({ ...r, name: b.name })));
-  return rows.sort((a, b) => a.name.localeCompare(b.name) || a.replica.localeCompare(b.replica));
+/** A row per breaker and replica, by name then replica. */
+export function breakerRows(body: BreakersView): BreakerRow[] {
+  return body.breakers
+    .flatMap((b) => b.replicas.map((r) => ({ ...r, name: b.name })))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.replica.localeCompare(b.replica));
 }
 
 export const renderBreakers = (rows: readonly BreakerRow[]) =>
@@ -53,6 +31,14 @@ export const renderBreakers = (rows: readonly BreakerRow[]) =>
     { header: 'REPORTED', value: (r) => shortTime(r.updatedAt) },
   ]);
 
+/** What an override did: how many live replicas applied it, and which had not yet (the api waits ≤ 2 s). */
+export function renderAction(result: BreakerActionResult): string {
+  const total = result.applied.length + result.pending.length;
+  const line = `breaker ${result.breaker}: ${result.action} applied on ${result.applied.length} of ${total} replicas in ${result.waitedMs} ms\n`;
+  const pending = result.pending.map((r) => `  not yet: ${r.app} ${r.replica} (${r.state})\n`);
+  return line + pending.join('');
+}
+
 /** `fleetctl breaker …`: circuit breakers across the replicas. */
 export function breakerCommand(run: Run): Command {
   const breaker = new Command('breaker').description('circuit breakers: state per replica, overrides');
@@ -61,7 +47,7 @@ export function breakerCommand(run: Run): Command {
     .description('every breaker on every replica')
     .action(
       run(async (ctx) => {
-        const body = await ctx.client().get<Parameters<typeof breakerRows>[0]>('/v1/admin/breakers');
+        const body = await ctx.client().get<BreakersView>('/v1/admin/breakers');
         ctx.print(body, () => renderBreakers(breakerRows(body)));
       }),
     );
@@ -75,11 +61,11 @@ export function breakerCommand(run: Run): Command {
         if (reasonRequired && !reason) throw new UsageError('--reason must not be empty');
         const body = await ctx
           .client()
-          .post<unknown>(
+          .post<BreakerActionResult>(
             `/v1/admin/breakers/${encodeURIComponent(name)}/${action}`,
             reason ? { reason } : {},
           );
-        ctx.print(body, () => `breaker ${name}: ${action} sent\n`);
+        ctx.print(body, () => renderAction(body));
       }),
     );
   };

@@ -161,7 +161,7 @@ export function dlqCommand(run: Run): Command {
   dlq
     .command('ls')
     .description('dead letters, newest first')
-    .option('--topic <topic>', 'original topic')
+    .requiredOption('--topic <topic>', 'original topic (the api lists one topic at a time)')
     .option('--group <group>', 'consumer group that failed them')
     .addOption(new Option('--reason <reason>', 'why they were dead-lettered').choices(REASONS))
     .option('--error-code <code>', "the handler's error code")

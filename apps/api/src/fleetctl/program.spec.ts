@@ -131,8 +131,9 @@ describe('fleetctl', () => {
   });
 
   for (const argv of [
-    ['dlq', 'ls', '--bogus'],
-    ['dlq', 'ls', '--status', 'ALIVE'],
+    ['dlq', 'ls', '--topic', 't', '--bogus'],
+    ['dlq', 'ls'],
+    ['dlq', 'ls', '--topic', 't', '--status', 'ALIVE'],
     ['dlq'],
     ['nonsense'],
     ['dlq', 'discard', '3f2c1a9e-8b7d-4c6e-9f01-23456789abcd'],
@@ -245,13 +246,32 @@ describe('fleetctl', () => {
   test('discard by id sends the reason; breaker open sends its reason', async () => {
     const { run, calls } = harness({
       'POST /v1/admin/dlq/discard': [{ status: 200, body: { discarded: 1 } }],
-      'POST /v1/admin/breakers/kafka-producer/open': [{ status: 200, body: { ok: true } }],
+      'POST /v1/admin/breakers/kafka-producer/open': [
+        {
+          status: 200,
+          body: {
+            breaker: 'kafka-producer',
+            action: 'open',
+            commandId: 'c-1',
+            override: null,
+            applied: [{ app: 'api', replica: 'vm:1', state: 'open' }],
+            pending: [{ app: 'outbox-poller', replica: 'vm:2', state: 'closed' }],
+            complete: false,
+            waitedMs: 2000,
+          },
+        },
+      ],
     });
     assert.equal(
       (await run('dlq', 'discard', '3f2c1a9e-8b7d-4c6e-9f01-23456789abcd', '--reason', ' poison ')).stdout,
       '1 discarded\n',
     );
-    assert.equal((await run('breaker', 'open', 'kafka-producer', '--reason', 'broker maintenance')).code, 0);
+    const opened = await run('breaker', 'open', 'kafka-producer', '--reason', 'broker maintenance');
+    assert.equal(opened.code, 0);
+    assert.equal(
+      opened.stdout,
+      'breaker kafka-producer: open applied on 1 of 2 replicas in 2000 ms\n  not yet: outbox-poller vm:2 (closed)\n',
+    );
     assert.deepEqual(
       calls.map((c) => c.body),
       [{ ids: ['3f2c1a9e-8b7d-4c6e-9f01-23456789abcd'], reason: 'poison' }, { reason: 'broker maintenance' }],

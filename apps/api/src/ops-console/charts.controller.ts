@@ -45,7 +45,12 @@ export class ChartsController {
   @ApiResponse(errorResponse(401, 'Missing or invalid bearer token.'))
   @ApiResponse(errorResponse(403, 'The token lacks the fleet:admin scope.'))
   list(): ChartList {
-    return { charts: CHARTS.map(info), ranges: CHART_RANGE_NAMES, prometheus: this.prometheus !== null };
+    return {
+      charts: CHARTS.map(info),
+      ranges: CHART_RANGE_NAMES,
+      prometheus: this.prometheus !== null,
+      namespace: this.config.KAFKA_TOPIC_NAMESPACE ?? null,
+    };
   }
 
   @Get(':name')

@@ -165,7 +165,7 @@ describe('ops console routes', () => {
         ['story_enhancement', 1, 0, 1],
       ],
     );
-    assert.equal(queues.body.consumerLag.status, 'ok');
+    assert.equal(queues.body.consumerLag.status, 'ok', queues.text);
     assert.deepEqual(
       queues.body.consumerLag.groups.map((g) => [
         g.groupId,
@@ -240,6 +240,16 @@ describe('ops console routes', () => {
         ['parked', 1],
         ['pending', 7],
       ],
+    );
+    const list = await call<{ prometheus: boolean; namespace: string | null; ranges: string[] }>(
+      api,
+      'GET',
+      '/v1/admin/charts',
+      { token: admin },
+    );
+    assert.deepEqual(
+      [list.body.prometheus, list.body.namespace, list.body.ranges],
+      [true, namespace, ['15m', '1h', '6h']],
     );
     const unknown = await call<{ error: { message: string } }>(api, 'GET', '/v1/admin/charts/up', {
       token: admin,
@@ -343,10 +353,16 @@ describe('ops console routes without PROMETHEUS_URL', () => {
     assert.equal(chart.status, 503);
     assert.equal(chart.body.error.details.reason, 'PROMETHEUS_URL_UNSET');
     assert.match(chart.body.error.message, /set PROMETHEUS_URL/);
-    const list = await call<{ prometheus: boolean; charts: unknown[] }>(api, 'GET', '/v1/admin/charts', {
-      token: admin,
-    });
+    const list = await call<{ prometheus: boolean; namespace: string | null; charts: unknown[] }>(
+      api,
+      'GET',
+      '/v1/admin/charts',
+      {
+        token: admin,
+      },
+    );
     assert.equal(list.body.prometheus, false);
+    assert.equal(list.body.namespace, null);
     assert.equal(list.body.charts.length, 7);
   });
 });

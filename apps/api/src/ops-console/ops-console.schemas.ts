@@ -69,6 +69,10 @@ export const chartListSchema = z.object({
   prometheus: z
     .boolean()
     .meta({ description: 'Whether PROMETHEUS_URL is set (without it every chart answers 503).' }),
+  namespace: z
+    .string()
+    .nullable()
+    .meta({ description: "KAFKA_TOPIC_NAMESPACE: series' topic and group names start with it and a dot." }),
 });
 export type ChartList = z.infer<typeof chartListSchema>;
 

@@ -5,20 +5,9 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Badge, ErrorNote, html, useLoad, when } from '../ui.js';
 
-/**
- * One row per breaker and replica, from the replicas' reports (`replicas[].breakers[]`) or, when the
- * api answers per breaker, from `breakers[].replicas[]`.
- */
-export function breakerRows(data) {
-  if (Array.isArray(data?.replicas)) {
-    return data.replicas.flatMap((r) =>
-      r.breakers.map((b) => ({ ...b, app: r.app, replica: r.replica, updatedAt: r.updatedAt })),
-    );
-  }
-  return (data?.breakers ?? []).flatMap((b) =>
-    (b.replicas ?? []).map((r) => ({ ...r, name: b.name, state: r.state ?? b.state })),
-  );
-}
+/** One row per breaker and replica (`GET /v1/admin/breakers`: breakers, each with its replicas). */
+export const breakerRows = (data) =>
+  (data?.breakers ?? []).flatMap((b) => b.replicas.map((r) => ({ ...r, name: b.name })));
 
 function Actions({ name, onDone }) {
   const [reason, setReason] = useState('');

@@ -9,7 +9,16 @@ const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2
 const WIDTH = 520;
 const HEIGHT = 200;
 
-function Plot({ chart }) {
+/** A series name without the fleet's topic namespace, which every topic and group in it carries. */
+export const withoutNamespace = (name, namespace) =>
+  namespace
+    ? name
+        .split(' ')
+        .map((word) => (word.startsWith(`${namespace}.`) ? word.slice(namespace.length + 1) : word))
+        .join(' ')
+    : name;
+
+function Plot({ chart, namespace }) {
   const box = useRef(null);
   useEffect(() => {
     const plot = new uPlot(
@@ -19,10 +28,12 @@ function Plot({ chart }) {
         series: [
           {},
           ...chart.series.map((s, i) => ({
-            label: s.name,
+            label: withoutNamespace(s.name, namespace),
             stroke: PALETTE[i % PALETTE.length],
             width: 1.5,
             spanGaps: false,
+            // Sparse series (a single dead letter) are points, not lines.
+            points: { show: true, size: 4 },
           })),
         ],
         axes: [{}, { label: chart.unit, size: 60 }],
@@ -37,18 +48,25 @@ function Plot({ chart }) {
   return html`<div ref=${box} class="plot"></div>`;
 }
 
-function Chart({ info, range }) {
+function Chart({ info, range, namespace }) {
   const chart = useLoad(
     () => api(`/v1/admin/charts/${info.name}`, { query: { range } }),
     [info.name, range],
     15_000,
   );
-  const points = chart.data?.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0) ?? 0;
-  return html`<figure class="chart" data-testid="chart" data-name=${info.name} data-points=${points}>
+  const values = (chart.data?.series ?? []).flatMap((s) => s.values.filter((v) => v !== null));
+  // What the chart holds, for tests and for a glance in the DOM: points drawn and the largest value.
+  return html`<figure
+    class="chart"
+    data-testid="chart"
+    data-name=${info.name}
+    data-points=${values.length}
+    data-max=${values.length ? Math.max(...values) : ''}
+  >
     <figcaption title=${info.description}>${info.title}</figcaption>
     <${ErrorNote} error=${chart.error} testid="chart-error" />
     ${chart.data && chart.data.series.length === 0 && html`<p class="muted" data-testid="chart-empty">No series in this range.</p>`}
-    ${chart.data && chart.data.series.length > 0 && html`<${Plot} chart=${chart.data} />`}
+    ${chart.data && chart.data.series.length > 0 && html`<${Plot} chart=${chart.data} namespace=${namespace} />`}
   </figure>`;
 }
 
@@ -77,7 +95,7 @@ export function Charts({ range = '1h' }) {
         </p>`
       }
       <div class="chart-grid">
-        ${(list.data?.charts ?? []).map((info) => html`<${Chart} info=${info} range=${range} />`)}
+        ${(list.data?.charts ?? []).map((info) => html`<${Chart} info=${info} range=${range} namespace=${list.data.namespace} />`)}
       </div>
     </section>
   `;

@@ -11,8 +11,9 @@ import { RedriveDialog } from './redrive-dialog.js';
 const PAGE_SIZE = 50;
 const REFRESH_MS = 10_000;
 
-function Topics({ current }) {
-  const topics = useLoad(() => api('/v1/admin/dlq/topics'), [], REFRESH_MS);
+function Topics({ current, version }) {
+  // `version` moves when the records view changed something (a redrive, a discard, a refresh).
+  const topics = useLoad(() => api('/v1/admin/dlq/topics'), [version], REFRESH_MS);
   return html`
     <section class="topics">
       <h2>Topics</h2>
@@ -33,6 +34,8 @@ function Topics({ current }) {
                   <span title="waiting for an operator">${t.counts.DEAD} dead</span>
                   ${t.counts.PARKED > 0 && html`<span title="past the redrive cap">${t.counts.PARKED} parked</span>`}
                   ${t.counts.REDRIVING > 0 && html`<span>${t.counts.REDRIVING} redriving</span>`}
+                  ${t.counts.REDRIVEN > 0 && html`<span>${t.counts.REDRIVEN} redriven</span>`}
+                  ${t.counts.DISCARDED > 0 && html`<span>${t.counts.DISCARDED} discarded</span>`}
                 </span>
               </button>
             </li>`,
@@ -44,7 +47,7 @@ function Topics({ current }) {
 
 function Rows({ items, selected, toggle, onRedrive, onDiscard }) {
   return html`
-    <table class="grid" data-testid="dlq-table">
+    <table class="grid compact" data-testid="dlq-table">
       <thead>
         <tr>
           <th></th>
@@ -53,8 +56,7 @@ function Rows({ items, selected, toggle, onRedrive, onDiscard }) {
           <th>reason</th>
           <th>key</th>
           <th>event</th>
-          <th>attempts</th>
-          <th>redrives</th>
+          <th title="deliveries before the DLQ · redrives before">tries</th>
           <th>status</th>
           <th></th>
         </tr>
@@ -72,15 +74,14 @@ function Rows({ items, selected, toggle, onRedrive, onDiscard }) {
                   aria-label="select"
                 />
               </td>
-              <td>${when(d.failedAt)}</td>
+              <td class="nowrap">${when(d.failedAt)}</td>
               <td>${d.consumerGroup}</td>
               <td title=${d.errorMessage}>${d.reason}<br /><span class="muted">${d.errorCode}</span></td>
-              <td class="mono">${d.key ?? '—'}</td>
-              <td class="mono">
+              <td class="mono cut" title=${d.key ?? ''}>${d.key ?? '—'}</td>
+              <td class="mono cut" title=${d.eventId ?? ''}>
                 ${d.eventId ? html`<a href=${`#/events/${encodeURIComponent(d.eventId)}`} data-testid="dlq-event-link">${d.eventId}</a>` : '—'}
               </td>
-              <td>${d.attempts}</td>
-              <td>${d.redriveCount}</td>
+              <td class="nowrap">${`${d.attempts} · ${d.redriveCount}`}</td>
               <td><${Badge} value=${d.status} testid="dlq-status" /></td>
               <td class="actions">
                 <a href=${`#/dlq/${d.id}`} data-testid="dlq-open">Open</a>
@@ -105,7 +106,7 @@ function Rows({ items, selected, toggle, onRedrive, onDiscard }) {
   `;
 }
 
-function TopicRecords({ query }) {
+function TopicRecords({ query, onChanged }) {
   const [cursors, setCursors] = useState([null]);
   const [selected, setSelected] = useState(new Set());
   const [dialog, setDialog] = useState(null);
@@ -130,6 +131,7 @@ function TopicRecords({ query }) {
   const closeDialog = (changed) => {
     setDialog(null);
     if (changed) {
+      onChanged();
       setSelected(new Set());
       void page.reload();
     }
@@ -172,7 +174,9 @@ function TopicRecords({ query }) {
         >
           Discard all matching…
         </button>
-        <button class="link" data-testid="dlq-refresh" onClick=${() => page.reload()}>Refresh</button>
+        <button class="link" data-testid="dlq-refresh" onClick=${() => (onChanged(), page.reload())}>
+          Refresh
+        </button>
       </div>
       <${ErrorNote} error=${page.error} testid="dlq-error" />
       ${page.data && items.length === 0 && html`<p class="muted" data-testid="dlq-empty">Nothing matches.</p>`}
@@ -217,12 +221,14 @@ function TopicRecords({ query }) {
 }
 
 export function DeadLetters({ query }) {
+  const [version, setVersion] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
   return html`
     <div class="dlq">
-      <${Topics} current=${query.topic} />
+      <${Topics} current=${query.topic} version=${version} />
       ${
         query.topic
-          ? html`<${TopicRecords} query=${query} />`
+          ? html`<${TopicRecords} query=${query} onChanged=${changed} />`
           : html`<p class="muted" data-testid="dlq-pick-topic">Pick a topic to browse its dead letters.</p>`
       }
     </div>

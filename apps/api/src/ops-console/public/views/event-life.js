@@ -49,14 +49,17 @@ function Life({ life }) {
     <div data-testid="event-life">
       <h2>Event <span class="mono">${life.eventId}</span></h2>
       <p>
-        ${life.topic} · key
-        <span class="mono">${life.key ?? '—'}</span>${life.eventType ? ` · ${life.eventType}` : ''}
+        ${[life.topic, `key ${life.key ?? '—'}`, life.eventType].filter(Boolean).join(' · ')}
         ${
           life.jaegerUrl &&
-          html` ·
-            <a href=${life.jaegerUrl} target="_blank" rel="noopener" data-testid="event-jaeger"
-              >trace ${life.traceId}</a
-            >`
+          html`<a
+            class="aside"
+            href=${life.jaegerUrl}
+            target="_blank"
+            rel="noopener"
+            data-testid="event-jaeger"
+            >trace ${life.traceId}</a
+          >`
         }
       </p>
       <h3>Consumer groups</h3>

@@ -29,9 +29,11 @@ export function Login({ onSignedIn, refused }) {
     <section class="login">
       <h1>Fleet ops console</h1>
       <p class="muted">
-        Paste a bearer token with the <code>fleet:admin</code> scope. Locally:
-        <code>node dist/apps/api/admin.js mint-token you --scope fleet:admin</code>. It is kept in this tab
-        only (sessionStorage).
+        Paste a bearer token with the <code>fleet:admin</code> scope. It is kept in this tab only
+        (sessionStorage).
+      </p>
+      <p class="muted">
+        Locally: <code>node dist/apps/api/admin.js mint-token you --scope fleet:admin</code>
       </p>
       <form onSubmit=${submit}>
         <textarea
