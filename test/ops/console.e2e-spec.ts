@@ -240,8 +240,29 @@ describe('ops console in a browser', () => {
       at,
       `in order: ${kinds.join(', ')}`,
     );
+    // Handled for real: the router called the channel again for the redrive (refused, then
+    // accepted), and the api let the message out of FAILED.
+    const calls = fleet.fake.callsFor('whatsapp').filter((c) => c.messageId === messageId);
+    assert.deepEqual(
+      calls.map((c) => c.status),
+      [400, 200],
+    );
+    await waitFor(
+      'the message DELIVERED in the api',
+      async () => {
+        const messages = await call<{ items: Array<{ id: string; status: string }> }>(
+          `${fleet.apiUrl}/v1/conversations/${refused.id}/messages?limit=10`,
+          refused.token,
+        );
+        return messages.body.items.find((m) => m.id === messageId)?.status === 'DELIVERED';
+      },
+      30_000,
+    );
+    await page.reload();
+    await page.getByTestId('event-life').waitFor();
     await shoot('event', async () => {
       assert.match(await page.getByTestId('event-life').innerText(), new RegExp(messageId));
+      assert.match(await page.getByTestId('event-life').innerText(), /"status": "DELIVERED"/);
     });
   });
 

@@ -21,6 +21,7 @@ import { createKafkaClient, FleetProducer, provisionTopics, type KafkaClient } f
 import { captureLogger, recordTopic, type TopicRecording } from '@fleet/kafka/testing';
 import { AppProcess, buildAppBundle } from '@fleet/service-kit/testing';
 import { Registry } from 'prom-client';
+import { type MigrationClass } from '@fleet/db';
 import { ROUTER_MIGRATIONS } from '../src/db/migrations';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://fleet:fleet@127.0.0.1:5432/fleet';
@@ -62,10 +63,14 @@ export class RouterFixture {
     this.statusTopic = inNamespace(chatMessageStatus, namespace);
   }
 
-  static async create(): Promise<RouterFixture> {
+  /** @param extraMigrations more tables in the router's schema (the ops tables, for redrives) */
+  static async create(extraMigrations: readonly MigrationClass[] = []): Promise<RouterFixture> {
     buildRouter();
     const namespace = `rt${randomBytes(4).toString('hex')}`;
-    const db = await createTestSchema({ url: DATABASE_URL, migrations: [...ROUTER_MIGRATIONS] });
+    const db = await createTestSchema({
+      url: DATABASE_URL,
+      migrations: [...ROUTER_MIGRATIONS, ...extraMigrations],
+    });
     const fake = await FakeChannelServer.start({ tokens: TOKENS, phoneNumberId: PHONE_NUMBER_ID });
     const kafka = createKafkaClient({
       brokers: BROKERS.split(','),

@@ -20,6 +20,11 @@ export interface MessageContext {
   eventId: string | undefined;
   /** 1 for the first delivery, 2 for the first retry, … */
   attempt: number;
+  /**
+   * Set when an operator redrove this record from its DLQ (`x-redrive-id`, `x-redrive-count`): a
+   * handler that keeps a failure as final (a refused delivery) may try once more, once per redrive.
+   */
+  redrive?: { id: string; count: number };
 }
 
 export type MessageHandler<T> = (value: T, context: MessageContext) => Promise<void>;
@@ -129,7 +134,14 @@ function contextOf(
     headers,
     eventId: headers[FleetHeaders.eventId],
     attempt: at.attempt,
+    ...redriveOf(headers),
   };
+}
+
+function redriveOf(headers: Record<string, string>): Pick<MessageContext, 'redrive'> {
+  const id = headers[FleetHeaders.redriveId];
+  const count = Number(headers[FleetHeaders.redriveCount]);
+  return id && Number.isInteger(count) && count > 0 ? { redrive: { id, count } } : {};
 }
 
 /** Headers the runtime adds on `.retry` records; stripped before a record moves on to the DLQ. */

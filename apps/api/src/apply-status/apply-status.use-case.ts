@@ -15,7 +15,8 @@ export type ApplyOutcome = 'applied' | 'stale' | 'unknown_message';
  * Applies a status update from `chat.message.status.1`, idempotently: in one transaction (one call
  * of `chat_apply_status`, whose rules are those of overall-status.ts, checked case by case in
  * chat-apply-status.int-spec.ts), with the message row locked (so two channels' updates of one
- * message cannot race on the overall status), the channel's status moves only forward (FAILED final, carrying its reason); a duplicate or an
+ * message cannot race on the overall status), the channel's status moves only forward (FAILED final, carrying its reason, except for a SENT
+ * from an operator's redrive); a duplicate or an
  * older update changes nothing. On an actual change, after commit, the change is announced on the
  * conversation's Redis channel for WebSocket subscribers (best effort: a lost announcement never
  * loses the status, which clients can always read back). The status consumer applies each fetched
@@ -46,7 +47,7 @@ export class ApplyStatus {
     const reasons = updates.map((update) =>
       update.status === 'FAILED' ? (update.reason ?? 'FAILED: no reason given') : null,
     );
-    // The function (migration ApplyStatusFunction1764500000000) locks each message row and applies
+    // The function (migration ApplyStatusOnRedrive1765300000000) locks each message row and applies
     // the rules of overall-status.ts; called per row in input order, each call sees the previous.
     const rows = await sqlOf(this.dataSource.manager).rows<{
       n: string;
@@ -55,11 +56,12 @@ export class ApplyStatus {
       message_status: MessageStatus | null;
     }>(
       `SELECT u.n, s.outcome, s.channel_message_id, s.message_status
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                     $8::uuid[])
               WITH ORDINALITY AS u(message_id, conversation_id, channel, status, reason, channel_message_id,
-                                   occurred_at, n)
+                                   occurred_at, redrive_id, n)
         CROSS JOIN LATERAL chat_apply_status(u.message_id, u.conversation_id, u.channel, u.status, u.reason,
-                                             u.channel_message_id, u.occurred_at) s
+                                             u.channel_message_id, u.occurred_at, u.redrive_id) s
         ORDER BY u.n`,
       [
         updates.map((u) => u.messageId),
@@ -69,6 +71,7 @@ export class ApplyStatus {
         reasons,
         updates.map((u) => u.channelMessageId ?? null),
         updates.map((u) => u.occurredAt),
+        updates.map((u) => u.redriveId ?? null),
       ],
     );
     const byIndex = new Map(rows.map((row) => [Number(row.n) - 1, row]));

@@ -26,12 +26,15 @@ describe('chat_apply_status follows overall-status.ts', () => {
   });
   after(() => db.drop());
 
-  test('every channel status × every update: forward only, FAILED final, overall status as the reference says', async () => {
+  test("every channel status × every update, redriven or not: forward only, FAILED final but for a redrive's SENT, overall status as the reference says", async () => {
     let seq = 0;
     let cases = 0;
     for (const whatsapp of MESSAGE_STATUSES) {
       for (const instagram of [...MESSAGE_STATUSES, undefined]) {
-        for (const update of STATUS_UPDATES) {
+        for (const [update, redriveId] of STATUS_UPDATES.flatMap((u) => [
+          [u, null] as const,
+          [u, randomUUID()] as const,
+        ])) {
           const channels = { whatsapp, ...(instagram ? { instagram } : {}) } as Record<string, MessageStatus>;
           const before = overallStatus(Object.values(channels));
           const messageId = randomUUID();
@@ -49,12 +52,12 @@ describe('chat_apply_status follows overall-status.ts', () => {
           }
           const [row] = (await db.dataSource.query(
             `SELECT outcome, channel_message_id, message_status
-               FROM chat_apply_status($1, $2, 'whatsapp', $3, $4, 'wamid.1', now())`,
-            [messageId, conversationId, update, update === 'FAILED' ? 'rejected' : null],
+               FROM chat_apply_status($1, $2, 'whatsapp', $3, $4, 'wamid.1', now(), $5)`,
+            [messageId, conversationId, update, update === 'FAILED' ? 'rejected' : null, redriveId],
           )) as [{ outcome: string; channel_message_id: string | null; message_status: string | null }];
-          const applies = advances(whatsapp, update);
+          const applies = advances(whatsapp, update, redriveId !== null);
           const expected = applies ? overallStatus(Object.values({ ...channels, whatsapp: update })) : before;
-          const label = `whatsapp ${whatsapp}, instagram ${instagram ?? '-'}, update ${update}`;
+          const label = `whatsapp ${whatsapp}, instagram ${instagram ?? '-'}, update ${update}${redriveId ? ' (redrive)' : ''}`;
           assert.equal(row.outcome, applies ? 'applied' : 'stale', label);
           const [stored] = (await db.dataSource.query(
             `SELECT m.status, d.status AS delivery, d.reason, d.channel_message_id
@@ -75,7 +78,7 @@ describe('chat_apply_status follows overall-status.ts', () => {
         }
       }
     }
-    assert.equal(cases, 5 * 6 * 4);
+    assert.equal(cases, 5 * 6 * 4 * 2);
   });
 
   test('an update for another conversation or an unknown channel is an unknown message, and changes nothing', async () => {
@@ -94,7 +97,7 @@ describe('chat_apply_status follows overall-status.ts', () => {
       [conversationId, 'instagram'],
     ]) {
       const [row] = (await db.dataSource.query(
-        `SELECT outcome FROM chat_apply_status($1, $2, $3, 'SENT', NULL, NULL, now())`,
+        `SELECT outcome FROM chat_apply_status($1, $2, $3, 'SENT', NULL, NULL, now(), NULL)`,
         [messageId, conversation, channel],
       )) as [{ outcome: string }];
       assert.equal(row.outcome, 'unknown_message');

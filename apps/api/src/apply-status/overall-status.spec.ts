@@ -15,6 +15,13 @@ describe('advances', () => {
     assert.equal(advances('FAILED', 'FAILED'), false);
     assert.equal(advances('DELIVERED', 'FAILED'), true);
   });
+
+  it("leaves FAILED only for a redrive's SENT", () => {
+    assert.equal(advances('FAILED', 'SENT', true), true);
+    assert.equal(advances('FAILED', 'DELIVERED', true), false);
+    assert.equal(advances('FAILED', 'FAILED', true), false);
+    assert.equal(advances('SENT', 'SENT', true), false);
+  });
 });
 
 describe('overallStatus', () => {

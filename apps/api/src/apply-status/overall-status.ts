@@ -2,11 +2,13 @@ import { type MessageStatus, statusRank } from '@fleet/contracts';
 
 /**
  * Whether a channel's status may move from `current` to `next`: only forward in
- * {@link statusRank} order, never out of FAILED (final). Duplicates and older updates that
- * arrive late therefore change nothing.
+ * {@link statusRank} order, never out of FAILED (final) — but for a SENT `redriven` by an operator
+ * (the router called the channel again after the cause was fixed). Duplicates and older updates
+ * that arrive late therefore change nothing.
  */
-export function advances(current: MessageStatus, next: MessageStatus): boolean {
-  return current !== 'FAILED' && statusRank(next) > statusRank(current);
+export function advances(current: MessageStatus, next: MessageStatus, redriven = false): boolean {
+  if (current === 'FAILED') return redriven && next === 'SENT';
+  return statusRank(next) > statusRank(current);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type MigrationInterface, type QueryRunner } from '@fleet/db';
+import { chatApplyStatusSql } from './chat-apply-status.sql';
 
 /**
  * `chat_apply_status(…)`: applying one status update in one round trip instead of six (BEGIN, lock
@@ -15,61 +16,7 @@ export class ApplyStatusFunction1764500000000 implements MigrationInterface {
   name = 'ApplyStatusFunction1764500000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      CREATE FUNCTION chat_apply_status(
-        p_message_id uuid, p_conversation_id uuid, p_channel text, p_status text,
-        p_reason text, p_channel_message_id text, p_occurred_at timestamptz)
-      RETURNS TABLE (outcome text, channel_message_id text, message_status text)
-      LANGUAGE plpgsql VOLATILE AS $fn$
-      DECLARE
-        ranks CONSTANT text[] := ARRAY['PENDING', 'SENT', 'DELIVERED', 'READ', 'FAILED'];
-        m_conversation uuid;
-        m_status text;
-        d_status text;
-        d_channel_message_id text;
-        kept_channel_message_id text;
-        overall text;
-      BEGIN
-        SELECT m.conversation_id, m.status INTO m_conversation, m_status
-          FROM messages m WHERE m.id = p_message_id FOR UPDATE;
-        IF NOT FOUND OR m_conversation <> p_conversation_id THEN
-          RETURN QUERY SELECT 'unknown_message'::text, NULL::text, NULL::text;
-          RETURN;
-        END IF;
-        SELECT d.status, d.channel_message_id INTO d_status, d_channel_message_id
-          FROM message_deliveries d WHERE d.message_id = p_message_id AND d.channel = p_channel;
-        IF NOT FOUND THEN
-          RETURN QUERY SELECT 'unknown_message'::text, NULL::text, NULL::text;
-          RETURN;
-        END IF;
-        IF d_status = 'FAILED' OR array_position(ranks, p_status) <= array_position(ranks, d_status) THEN
-          -- The channel's id may still be news (a webhook overtook the router's SENT): keep it.
-          IF p_channel_message_id IS NOT NULL AND d_channel_message_id IS NULL THEN
-            UPDATE message_deliveries d SET channel_message_id = p_channel_message_id
-             WHERE d.message_id = p_message_id AND d.channel = p_channel;
-          END IF;
-          RETURN QUERY SELECT 'stale'::text, NULL::text, NULL::text;
-          RETURN;
-        END IF;
-        UPDATE message_deliveries d
-           SET status = p_status, reason = p_reason,
-               channel_message_id = COALESCE(p_channel_message_id, d.channel_message_id),
-               occurred_at = p_occurred_at, updated_at = now()
-         WHERE d.message_id = p_message_id AND d.channel = p_channel
-        RETURNING d.channel_message_id INTO kept_channel_message_id;
-        SELECT CASE
-                 WHEN count(*) FILTER (WHERE d.status <> 'FAILED') = 0 THEN 'FAILED'
-                 ELSE (array_agg(d.status ORDER BY array_position(ranks, d.status))
-                         FILTER (WHERE d.status <> 'FAILED'))[1]
-               END
-          INTO overall
-          FROM message_deliveries d WHERE d.message_id = p_message_id;
-        IF overall IS DISTINCT FROM m_status THEN
-          UPDATE messages m SET status = overall, updated_at = now() WHERE m.id = p_message_id;
-        END IF;
-        RETURN QUERY SELECT 'applied'::text, kept_channel_message_id, overall;
-      END
-      $fn$`);
+    await queryRunner.query(chatApplyStatusSql(1));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -10,6 +10,7 @@ import { CreateChat1764100000000 } from './1764100000000-CreateChat';
 import { ApplyStatusFunction1764500000000 } from './1764500000000-ApplyStatusFunction';
 import { SendMessageFunction1764800000000 } from './1764800000000-SendMessageFunction';
 import { MessagesBySender1765000000001 } from './1765000000001-MessagesBySender';
+import { ApplyStatusOnRedrive1765300000000 } from './1765300000000-ApplyStatusOnRedrive';
 
 /**
  * Every migration of the api's data source: the outbox table (written in the same transactions),
@@ -29,4 +30,5 @@ export const API_MIGRATIONS: readonly MigrationClass[] = [
   MessagesBySender1765000000001,
   ...EXPORT_MIGRATIONS,
   ...OPS_MIGRATIONS,
+  ApplyStatusOnRedrive1765300000000,
 ];

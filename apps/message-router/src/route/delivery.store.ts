@@ -7,6 +7,11 @@ export interface DeliveryKey {
   messageId: string;
   channel: DeliveryChannel;
   conversationId: string;
+  /**
+   * The operator's redrive this delivery attempt belongs to (`x-redrive-id`): it may reopen a
+   * FAILED row, once, and its SENT status says so, so the api lets the message out of FAILED.
+   */
+  redriveId?: string;
 }
 
 /** What a claim found. */
@@ -16,6 +21,8 @@ export type ClaimResult =
       kind: 'claimed';
       /** Channel calls started for this delivery, this one included. */
       attempts: number;
+      /** True when an operator's redrive reopened a FAILED delivery. */
+      reopened?: boolean;
     }
   /**
    * The row was not final but a channel webhook confirmed the message (a call whose outcome was
@@ -59,6 +66,7 @@ interface StoredRow {
   lease_left_ms: string | number;
   attempts: number;
   confirmed_channel_message_id: string | null;
+  redrive_id?: string | null;
   /** Until the confirmation grace period after the last call's start has passed (claim only). */
   grace_left_ms?: string | number;
 }
@@ -66,8 +74,10 @@ interface StoredRow {
 /** A first claim: the row does not exist yet, this replica creates it as its own SENDING row. */
 const CLAIM_NEW_SQL = `
   INSERT INTO router_deliveries
-    (message_id, channel, conversation_id, state, attempts, lease_owner, lease_expires_at, call_started_at)
-  VALUES ($1, $2, $3, 'SENDING', 1, $4, now() + make_interval(secs => $5::double precision / 1000), now())
+    (message_id, channel, conversation_id, state, attempts, lease_owner, lease_expires_at, call_started_at,
+     redrive_id)
+  VALUES ($1, $2, $3, 'SENDING', 1, $4, now() + make_interval(secs => $5::double precision / 1000), now(),
+          $6::uuid)
   ON CONFLICT (message_id, channel) DO NOTHING
   RETURNING attempts`;
 
@@ -80,6 +90,7 @@ const CLAIM_NEW_SQL = `
  *     retriable failure ▼  │ claim (next attempt)
  *                     RETRYING
  *   (none) ──over the limit / no recipient──▶ FAILED
+ *   FAILED ──claim by an operator's redrive (once per redrive)──▶ SENDING
  * ```
  *
  * A SENDING row carries the owner's lease; a claim takes over a SENDING row only after its lease
@@ -112,6 +123,7 @@ export class DeliveryStore {
       key.conversationId,
       this.owner,
       this.leaseMs,
+      key.redriveId ?? null,
     ]);
     if (first) return { kind: 'claimed', attempts: first.attempts };
     return this.dataSource.transaction(async (tx) => {
@@ -122,12 +134,13 @@ export class DeliveryStore {
         key.conversationId,
         this.owner,
         this.leaseMs,
+        key.redriveId ?? null,
       ]);
       if (inserted[0]) return { kind: 'claimed', attempts: inserted[0].attempts };
 
       // The row exists (a concurrent claimer's insert waited for our conflict check to resolve).
       const [row] = await sql.rows<StoredRow>(
-        `SELECT state, attempts, lease_owner, confirmed_channel_message_id,
+        `SELECT state, attempts, lease_owner, confirmed_channel_message_id, redrive_id,
                 GREATEST(0, CEIL(EXTRACT(EPOCH FROM (lease_expires_at - now())) * 1000)) AS lease_left_ms,
                 GREATEST(0, CEIL(EXTRACT(EPOCH FROM (
                   COALESCE(call_started_at, updated_at)
@@ -136,6 +149,16 @@ export class DeliveryStore {
         [key.messageId, key.channel, confirmationGraceMs],
       );
       if (!row) throw new Error(`delivery ${key.messageId}/${key.channel} vanished during its claim`);
+      if (row.state === 'FAILED' && key.redriveId !== undefined && row.redrive_id !== key.redriveId) {
+        // An operator redrove the record after fixing the cause: one more call, for this redrive
+        // (none when a channel webhook proved the channel had the message all along).
+        if (row.confirmed_channel_message_id !== null) {
+          await this.takeLease(sql, key, this.leaseMs, false);
+          return { kind: 'confirmed', channelMessageId: row.confirmed_channel_message_id, takenOver: false };
+        }
+        const attempts = await this.takeLease(sql, key, this.leaseMs, true);
+        return { kind: 'claimed', attempts, reopened: true };
+      }
       if (row.state === 'SENT' || row.state === 'FAILED') return { kind: 'finished', state: row.state };
       const leaseLeftMs = Number(row.lease_left_ms ?? 0);
       if (row.state === 'SENDING' && leaseLeftMs > 0) return { kind: 'busy', leaseLeftMs };
@@ -222,10 +245,10 @@ export class DeliveryStore {
               lease_expires_at = now() + make_interval(secs => $4::double precision / 1000),
               attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END,
               call_started_at = CASE WHEN $5 THEN now() ELSE call_started_at END,
-              updated_at = now()
+              redrive_id = COALESCE($6::uuid, redrive_id), updated_at = now()
         WHERE message_id = $1 AND channel = $2
         RETURNING attempts`,
-      [key.messageId, key.channel, this.owner, leaseMs, call],
+      [key.messageId, key.channel, this.owner, leaseMs, call, key.redriveId ?? null],
     );
     return row!.attempts;
   }

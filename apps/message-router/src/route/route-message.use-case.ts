@@ -70,9 +70,11 @@ export class RouteMessage {
   async handle(message: OutgoingMessage, context: MessageContext): Promise<void> {
     const { cache, metrics } = this.options;
     const plans = planDeliveries(message);
+    // A redrive may reopen a FAILED delivery (the store decides, once per redrive): only SENT counts.
     const known = await cache.finished(
       message.messageId,
       plans.map((plan) => plan.channel),
+      context.redrive ? ['SENT'] : undefined,
     );
     const retries: Array<{ channel: DeliveryChannel; reason: string; retryAfterMs: number | undefined }> = [];
     const rejections: Array<{ channel: DeliveryChannel; reason: string }> = [];
@@ -112,6 +114,7 @@ export class RouteMessage {
       messageId: message.messageId,
       channel,
       conversationId: message.conversationId,
+      ...(context.redrive ? { redriveId: context.redrive.id } : {}),
     };
     const log = { messageId: message.messageId, conversationId: message.conversationId, channel };
 
@@ -138,6 +141,12 @@ export class RouteMessage {
       return { kind: 'done' };
     }
     if (claim.kind === 'busy') return this.busy(key, claim.leaseLeftMs);
+    if (claim.kind === 'claimed' && claim.reopened) {
+      logger.info(
+        { ...log, redriveId: key.redriveId, redriveCount: context.redrive?.count },
+        'an operator redrove this FAILED delivery; calling the channel again',
+      );
+    }
     if (claim.kind === 'confirmed') {
       return this.recordConfirmed(message, key, claim.channelMessageId, claim.takenOver);
     }
@@ -327,6 +336,7 @@ export class RouteMessage {
       ...(outcome.state === 'SENT'
         ? { channelMessageId: outcome.channelMessageId }
         : { reason: outcome.reason.slice(0, 2_000) }),
+      ...(key.redriveId ? { redriveId: key.redriveId } : {}),
       occurredAt: new Date().toISOString(),
       source: 'router',
     };

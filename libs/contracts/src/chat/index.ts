@@ -81,6 +81,11 @@ export const messageStatusUpdateSchema = z
     occurredAt: z.string().datetime({ offset: true }),
     /** Who observed it: the router (after calling the channel) or a channel webhook. */
     source: z.enum(['router', 'webhook']),
+    /**
+     * The operator's redrive (`x-redrive-id`) whose channel call this SENT reports: the one way a
+     * delivery leaves FAILED (an operator fixed the cause and redrove the dead letter).
+     */
+    redriveId: z.string().uuid().optional(),
   })
   .strict();
 export type MessageStatusUpdate = z.infer<typeof messageStatusUpdateSchema>;
