@@ -234,6 +234,24 @@ describe('helm/fleet', () => {
     );
     assert.match(renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.filemerge.replicaCount=2']), /filemerge/);
     assert.match(renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.upload-gc.schedule=daily']), /schedule/);
+    // A misspelt key of an app would be ignored: refused, at its path.
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.file-merge.replicas=5']),
+      /'\/apps\/file-merge': additional properties 'replicas'/,
+    );
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.upload-gc.replicaCount=2']),
+      /'\/apps\/upload-gc': additional properties 'replicaCount'/,
+    );
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.file-merge.env.merge_group=x']),
+      /'\/apps\/file-merge\/env': additional properties 'merge_group'/,
+    );
+    // The apps refuse any namespace but one lower-case segment (@fleet/contracts inNamespace).
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'kafka.topicNamespace=Blue.fleet']),
+      /'\/kafka\/topicNamespace'/,
+    );
     // Without the example values, the settings that have no default are required.
     assert.match(renderError([]), /apps\.(message-router|generation)\.env\.[A-Z_]+ is required/);
   });
