@@ -75,6 +75,14 @@ const podTemplateLabels = (workload: Doc): Record<string, string> =>
     .labels;
 const appRunBy = (workload: Doc) => (podSpecOf(workload).containers as Container[])[0]!.name;
 
+/** The Secret of every secretKeyRef in `value`, wherever it stands (pods, jobs, init containers). */
+function secretRefNames(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(secretRefNames);
+  if (value === null || typeof value !== 'object') return [];
+  const ref = (value as Doc).secretKeyRef as { name: string } | undefined;
+  return [...(ref ? [ref.name] : []), ...Object.values(value).flatMap(secretRefNames)];
+}
+
 /** helm's exit and stderr for a render expected to fail. */
 function renderError(args: string[]): string {
   try {
@@ -254,6 +262,28 @@ describe('helm/fleet', () => {
     );
     // Without the example values, the settings that have no default are required.
     assert.match(renderError([]), /apps\.(message-router|generation)\.env\.[A-Z_]+ is required/);
+  });
+
+  test('credentials.existingSecret, when set, wins over credentials.secretName in every secretKeyRef', () => {
+    const byDefault = secretRefNames(docs);
+    assert.ok(byDefault.length > 10, 'apps, cron jobs and the migrations read the Secret');
+    assert.deepEqual(new Set(byDefault), new Set(['fleet-credentials']));
+    const named = secretRefNames(renderChart(helm, ['--set', 'credentials.secretName=fleet-prod']));
+    assert.deepEqual(new Set(named), new Set(['fleet-prod']));
+    const existing = secretRefNames(
+      renderChart(helm, [
+        '--set',
+        'credentials.secretName=fleet-prod',
+        '--set',
+        'credentials.existingSecret=vault-fleet',
+      ]),
+    );
+    assert.deepEqual(new Set(existing), new Set(['vault-fleet']));
+    assert.equal(existing.length, byDefault.length, 'every reference follows it');
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'credentials.existingSecret=Vault_Fleet']),
+      /'\/credentials\/existingSecret'/,
+    );
   });
 
   test('a pre-install/pre-upgrade hook Job runs the migrations, app after app', () => {

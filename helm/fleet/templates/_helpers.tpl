@@ -64,13 +64,19 @@ API_HOST: "0.0.0.0"
 {{- end }}
 {{- end }}
 
+{{/* The credentials Secret's name (call with the root): credentials.existingSecret when set, else secretName. */}}
+{{- define "fleet.credentialsSecret" -}}
+{{- .Values.credentials.existingSecret | default .Values.credentials.secretName -}}
+{{- end }}
+
 {{/* Env entries reading `app`'s keys of the credentials Secret. */}}
 {{- define "fleet.secretEnv" -}}
+{{- $secret := include "fleet.credentialsSecret" .root }}
 {{- range $key := .cfg.secretEnv }}
 - name: {{ $key }}
   valueFrom:
     secretKeyRef:
-      name: {{ $.root.Values.credentials.secretName }}
+      name: {{ $secret }}
       key: {{ $key }}
 {{- end }}
 {{- end }}
