@@ -213,6 +213,65 @@ describe('helm/fleet', () => {
     assert.deepEqual(budgets(single), ['exporter', 'file-merge', 'message-router']);
   });
 
+  test("topology spread: every Deployment's pods spread over the nodes; an app overrides or turns it off", () => {
+    const spreadOf = (all: Doc[], app: string) =>
+      find(all, 'Deployment', app)!.spec.template.spec.topologySpreadConstraints as Doc[] | undefined;
+    for (const deployment of docs.filter((doc) => doc.kind === 'Deployment')) {
+      assert.deepEqual(
+        deployment.spec.template.spec.topologySpreadConstraints,
+        [
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: deployment.spec.selector.matchLabels },
+          },
+        ],
+        appOf(deployment),
+      );
+    }
+    for (const cronJob of docs.filter((doc) => doc.kind === 'CronJob')) {
+      assert.equal(podSpecOf(cronJob).topologySpreadConstraints, undefined, 'a one-off run is not spread');
+    }
+    const zone = {
+      maxSkew: 2,
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: 'DoNotSchedule',
+    };
+    const own = { ...zone, labelSelector: { matchLabels: { tier: 'workers' } } };
+    const overridden = renderChart(helm, [
+      '--set-json',
+      `apps.file-merge.topologySpread=${JSON.stringify([zone, own])}`,
+      '--set-json',
+      'apps.api.topologySpread=[]',
+    ]);
+    assert.deepEqual(spreadOf(overridden, 'file-merge'), [
+      {
+        ...zone,
+        labelSelector: {
+          matchLabels: find(overridden, 'Deployment', 'file-merge')!.spec.selector.matchLabels,
+        },
+      },
+      own,
+    ]);
+    assert.equal(spreadOf(overridden, 'api'), undefined, '[] turns it off for one app');
+    assert.equal(
+      spreadOf(overridden, 'exporter')![0]!.topologyKey,
+      'kubernetes.io/hostname',
+      'others keep it',
+    );
+    const off = renderChart(helm, ['--set-json', 'pod.topologySpread=[]']);
+    assert.ok(
+      off
+        .filter((doc) => doc.kind === 'Deployment')
+        .every((d) => !d.spec.template.spec.topologySpreadConstraints),
+    );
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'pod.topologySpread[0].whenUnsatisfiable=Maybe']),
+      /'\/pod\/topologySpread\/0\/whenUnsatisfiable'/,
+    );
+  });
+
   test("an optional Ingress routes the api's host to its http port", () => {
     assert.equal(docs.filter((doc) => doc.kind === 'Ingress').length, 0, 'off by default');
     const withIngress: Doc[] = renderChart(helm, [

@@ -81,7 +81,25 @@ API_HOST: "0.0.0.0"
 {{- end }}
 {{- end }}
 
-{{/* The pod spec of `app` (after its restartPolicy, for jobs). */}}
+{{/*
+  The topologySpreadConstraints of `app`'s Deployment: apps.<app>.topologySpread when the app has one
+  ([] too), else pod.topologySpread; an entry without a labelSelector selects the app's pods.
+*/}}
+{{- define "fleet.topologySpread" -}}
+{{- $spread := .root.Values.pod.topologySpread -}}
+{{- if hasKey .cfg "topologySpread" }}{{ $spread = .cfg.topologySpread }}{{ end -}}
+{{- $out := list -}}
+{{- range $constraint := $spread | default list }}
+{{- $c := deepCopy $constraint }}
+{{- if not (hasKey $c "labelSelector") }}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" (include "fleet.selector" $ | fromYaml)) }}
+{{- end }}
+{{- $out = append $out $c }}
+{{- end -}}
+{{- with $out }}{{ toYaml . }}{{ end -}}
+{{- end }}
+
+{{/* The pod spec of `app` (after its restartPolicy, for jobs); `spread`: a Deployment's, spread over nodes. */}}
 {{- define "fleet.podSpec" -}}
 {{- $v := .root.Values -}}
 terminationGracePeriodSeconds: {{ $v.pod.terminationGracePeriodSeconds }}
@@ -102,6 +120,12 @@ tolerations:
 {{- with $v.pod.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if .spread }}
+{{- with include "fleet.topologySpread" . }}
+topologySpreadConstraints:
+  {{- . | nindent 2 }}
+{{- end }}
 {{- end }}
 containers:
   - name: {{ .app }}
