@@ -260,7 +260,7 @@ describe('helm/fleet', () => {
       'kubernetes.io/hostname',
       'others keep it',
     );
-    const off = renderChart(helm, ['--set-json', 'pod.topologySpread=[]']);
+    const off: Doc[] = renderChart(helm, ['--set-json', 'pod.topologySpread=[]']);
     assert.ok(
       off
         .filter((doc) => doc.kind === 'Deployment')
