@@ -264,7 +264,7 @@ describe('helm/fleet', () => {
     assert.ok(
       off
         .filter((doc) => doc.kind === 'Deployment')
-        .every((d) => !d.spec.template.spec.topologySpreadConstraints),
+        .every((d: Doc) => !d.spec.template.spec.topologySpreadConstraints),
     );
     assert.match(
       renderError(['-f', EXAMPLE_VALUES, '--set', 'pod.topologySpread[0].whenUnsatisfiable=Maybe']),
