@@ -23,6 +23,7 @@ import { configSchema as uploadGc } from '../../apps/upload-gc/src/config';
 import { CHART, EXAMPLE_VALUES, helmBinary, plainManifests, renderChart } from '../../tools/render-k8s';
 
 const ROOT = resolve(__dirname, '../..');
+const HPA_VALUES = join(CHART, 'ci/hpa-values.yaml');
 
 const SCHEMAS: Record<string, z.ZodObject> = {
   api,
@@ -81,6 +82,15 @@ function secretRefNames(value: unknown): string[] {
   if (value === null || typeof value !== 'object') return [];
   const ref = (value as Doc).secretKeyRef as { name: string } | undefined;
   return [...(ref ? [ref.name] : []), ...Object.values(value).flatMap(secretRefNames)];
+}
+
+/** What `helm install` would print after installing (NOTES.txt), without a cluster. */
+function notes(args: string[]): string {
+  const out = execFileSync(helm, ['install', 'fleet', CHART, '--dry-run=client', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return out.slice(out.indexOf('NOTES:'));
 }
 
 /** helm's exit and stderr for a render expected to fail. */
@@ -269,6 +279,122 @@ describe('helm/fleet', () => {
     assert.match(
       renderError(['-f', EXAMPLE_VALUES, '--set', 'pod.topologySpread[0].whenUnsatisfiable=Maybe']),
       /'\/pod\/topologySpread\/0\/whenUnsatisfiable'/,
+    );
+  });
+
+  test('ci/hpa-values.yaml: the message-router on a HorizontalPodAutoscaler, 5 to 50 replicas at 70 % CPU', () => {
+    // On its own, as chart-testing lints each ci/*-values.yaml.
+    const lint = execFileSync(helm, ['lint', CHART, '--strict', '-f', HPA_VALUES], { encoding: 'utf8' });
+    assert.match(lint, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    const hpaDocs = renderChart(helm, ['-f', HPA_VALUES]);
+    const hpas = hpaDocs.filter((doc) => doc.kind === 'HorizontalPodAutoscaler');
+    assert.deepEqual(hpas.map(appOf), ['message-router']);
+    const deployment = find(hpaDocs, 'Deployment', 'message-router')!;
+    assert.deepEqual(hpas[0]!.spec, {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+      minReplicas: 5,
+      maxReplicas: 50,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+        },
+      ],
+    });
+    assert.ok(!('replicas' in deployment.spec), 'the HPA owns the replica count');
+    assert.equal(deployment.spec.template.spec.containers[0].resources.requests.cpu, '100m');
+    assert.equal(find(hpaDocs, 'Deployment', 'file-merge')!.spec.replicas, 3, 'other apps keep theirs');
+    assert.match(
+      notes(['-f', HPA_VALUES]),
+      /message-router: 5 to 50 replicas \(HorizontalPodAutoscaler, 70 % CPU\)/,
+    );
+  });
+
+  test('autoscaling: off by default; an app starts from the autoscaling defaults; its budget follows minReplicas', () => {
+    assert.equal(docs.filter((doc) => doc.kind === 'HorizontalPodAutoscaler').length, 0, 'off by default');
+    const scaled = renderChart(helm, [
+      '--set',
+      'apps.file-merge.autoscaling.enabled=true',
+      '--set',
+      'apps.api.autoscaling.enabled=true',
+      '--set',
+      'apps.api.autoscaling.minReplicas=1',
+      '--set',
+      'apps.outbox-poller.autoscaling.enabled=true',
+      '--set',
+      'apps.outbox-poller.autoscaling.targetMemoryUtilizationPercentage=85',
+      '--set',
+      'apps.outbox-poller.autoscaling.behavior.scaleDown.stabilizationWindowSeconds=600',
+    ]);
+    const hpa = (app: string) => find(scaled, 'HorizontalPodAutoscaler', app)!.spec as Doc;
+    assert.deepEqual([hpa('file-merge').minReplicas, hpa('file-merge').maxReplicas], [2, 10]);
+    assert.equal(hpa('file-merge').metrics[0].resource.target.averageUtilization, 80);
+    assert.equal(hpa('file-merge').behavior, undefined);
+    assert.deepEqual(
+      hpa('outbox-poller').metrics.map((m: Doc) => [m.resource.name, m.resource.target.averageUtilization]),
+      [
+        ['cpu', 80],
+        ['memory', 85],
+      ],
+    );
+    assert.deepEqual(hpa('outbox-poller').behavior, { scaleDown: { stabilizationWindowSeconds: 600 } });
+    for (const app of ['file-merge', 'api', 'outbox-poller']) {
+      assert.ok(!('replicas' in find(scaled, 'Deployment', app)!.spec), app);
+    }
+    // The budget goes by minReplicas: api (replicaCount 2, min 1) has none, outbox-poller (1, min 2) has one.
+    assert.deepEqual(
+      scaled
+        .filter((doc) => doc.kind === 'PodDisruptionBudget')
+        .map(appOf)
+        .sort(),
+      ['exporter', 'file-merge', 'message-router', 'outbox-poller'],
+    );
+  });
+
+  test('autoscaling: min above max, zero or negative counts, a CPU target outside 1-100 or without a CPU request are refused', () => {
+    const on = ['-f', EXAMPLE_VALUES, '--set', 'apps.message-router.autoscaling.enabled=true'];
+    assert.match(
+      renderError([
+        ...on,
+        '--set',
+        'apps.message-router.autoscaling.minReplicas=7',
+        '--set',
+        'apps.message-router.autoscaling.maxReplicas=5',
+      ]),
+      /apps\.message-router\.autoscaling: minReplicas \(7\) > maxReplicas \(5\)/,
+    );
+    // Only the merged values can show it: a default maxReplicas (10) below the app's minReplicas.
+    assert.match(
+      renderError([...on, '--set', 'apps.message-router.autoscaling.minReplicas=12']),
+      /apps\.message-router\.autoscaling: minReplicas \(12\) > maxReplicas \(10\)/,
+    );
+    for (const [key, value, want] of [
+      ['minReplicas', '0', 'minimum'],
+      ['maxReplicas', '-3', 'minimum'],
+      ['targetCPUUtilizationPercentage', '0', 'minimum'],
+      ['targetCPUUtilizationPercentage', '101', 'maximum'],
+      ['targetMemoryUtilizationPercentage', '150', 'maximum'],
+    ] as const) {
+      const path = `apps.message-router.autoscaling.${key}`;
+      assert.match(
+        renderError([...on, '--set', `${path}=${value}`]),
+        new RegExp(`'/${path.replaceAll('.', '/')}': ${want}`),
+        path,
+      );
+    }
+    assert.match(renderError([...on, '--set', 'autoscaling.maxReplicas=0']), /'\/autoscaling\/maxReplicas'/);
+    assert.match(renderError([...on, '--set', 'autoscaling.enabled=true']), /'\/autoscaling\/enabled'/);
+    assert.match(
+      renderError([...on, '--set', 'apps.message-router.autoscaling.minReplica=3']),
+      /'\/apps\/message-router\/autoscaling': additional properties 'minReplica'/,
+    );
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.upload-gc.autoscaling.enabled=true']),
+      /'\/apps\/upload-gc': additional properties 'autoscaling'/,
+    );
+    assert.match(
+      renderError([...on, '--set-json', 'apps.message-router.resources={"limits":{"memory":"512Mi"}}']),
+      /apps\.message-router\.autoscaling: targetCPUUtilizationPercentage needs a cpu request/,
     );
   });
 

@@ -82,6 +82,40 @@ API_HOST: "0.0.0.0"
 {{- end }}
 
 {{/*
+  Fails unless an autoscaler's `min` ≤ `max` (key names, looked up in `values`), naming `path`:
+  "apps.message-router.autoscaling: minReplicas (7) > maxReplicas (5)". JSON schema cannot compare two values.
+*/}}
+{{- define "fleet.checkReplicaRange" -}}
+{{- $lo := index .values .min -}}
+{{- $hi := index .values .max -}}
+{{- if gt (int $lo) (int $hi) -}}
+{{- fail (printf "%s: %s (%v) > %s (%v)" .path .min $lo .max $hi) -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+  The HorizontalPodAutoscaler settings of `app` as YAML, empty unless apps.<app>.autoscaling.enabled:
+  `autoscaling` overridden key by key by the app's block, checked (min ≤ max, the requests a target
+  is measured against).
+*/}}
+{{- define "fleet.autoscaling" -}}
+{{- $own := .cfg.autoscaling | default dict -}}
+{{- if $own.enabled -}}
+{{- $path := printf "apps.%s.autoscaling" .app -}}
+{{- $hpa := merge (deepCopy $own) (deepCopy .root.Values.autoscaling) -}}
+{{- include "fleet.checkReplicaRange" (dict "path" $path "values" $hpa "min" "minReplicas" "max" "maxReplicas") -}}
+{{- $requests := (.cfg.resources | default .root.Values.pod.resources).requests | default dict -}}
+{{- range $resource := list "cpu" "memory" }}
+{{- $key := printf "target%sUtilizationPercentage" (ternary "CPU" "Memory" (eq $resource "cpu")) }}
+{{- if and (get $hpa $key) (not (get $requests $resource)) }}
+{{- fail (printf "%s: %s needs a %s request (apps.%s.resources.requests.%s, or pod.resources.requests.%s): utilization is measured against it" $path $key $resource $.app $resource $resource) }}
+{{- end }}
+{{- end }}
+{{- toYaml $hpa -}}
+{{- end -}}
+{{- end }}
+
+{{/*
   The topologySpreadConstraints of `app`'s Deployment: apps.<app>.topologySpread when the app has one
   ([] too), else pod.topologySpread; an entry without a labelSelector selects the app's pods.
 */}}
