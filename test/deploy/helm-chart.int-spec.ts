@@ -8,6 +8,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parseConfig } from '@fleet/config';
+import {
+  chatMessageOutgoing,
+  exportJobRequested,
+  generationJobRequested,
+  groupInNamespace,
+  inNamespace,
+  poolJobRequested,
+  uploadMergeRequested,
+  type TopicContract,
+} from '@fleet/contracts';
 import { readLocalEnv } from '@fleet/service-kit/testing';
 import { parse as parseYaml } from 'yaml';
 import { type z } from 'zod';
@@ -35,6 +45,15 @@ const SCHEMAS: Record<string, z.ZodObject> = {
   'outbox-poller': outboxPoller,
   'redis-backfill': redisBackfill,
   'upload-gc': uploadGc,
+};
+
+/** The workers KEDA can scale: the config variable of their consumer group and the topic it reads. */
+const KEDA_WORKERS: Record<string, { groupVar: string; topic: TopicContract<unknown> }> = {
+  'message-router': { groupVar: 'ROUTER_CONSUMER_GROUP', topic: chatMessageOutgoing },
+  'file-merge': { groupVar: 'FILE_MERGE_GROUP', topic: uploadMergeRequested },
+  generation: { groupVar: 'GENERATION_GROUP', topic: generationJobRequested },
+  'pool-filler': { groupVar: 'POOL_FILLER_GROUP', topic: poolJobRequested },
+  exporter: { groupVar: 'EXPORTER_GROUP', topic: exportJobRequested },
 };
 
 /** What an operator's credentials Secret would hold, for the config check. */
@@ -75,6 +94,23 @@ const podTemplateLabels = (workload: Doc): Record<string, string> =>
   (workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template).metadata
     .labels;
 const appRunBy = (workload: Doc) => (podSpecOf(workload).containers as Container[])[0]!.name;
+
+/** The env `workload`'s container starts with: its app's ConfigMap, then its keys of the credentials Secret. */
+function envOf(all: Doc[], workload: Doc): Record<string, string> {
+  const app = appRunBy(workload);
+  const [container] = podSpecOf(workload).containers as Container[];
+  const configMap = find(all, 'ConfigMap', app);
+  assert.ok(configMap, `${app}: ConfigMap`);
+  assert.deepEqual(container!.envFrom, [{ configMapRef: { name: configMap.metadata.name } }]);
+  const env: Record<string, string> = { ...configMap.data };
+  for (const entry of container!.env ?? []) {
+    const ref = entry.valueFrom?.secretKeyRef;
+    assert.equal(ref?.name, 'fleet-credentials', `${app}: ${entry.name} from the credentials Secret`);
+    assert.ok(ref.key in SECRET_VALUES, `${app}: unknown secret key ${ref.key}`);
+    env[entry.name] = SECRET_VALUES[ref.key]!;
+  }
+  return env;
+}
 
 /** The Secret of every secretKeyRef in `value`, wherever it stands (pods, jobs, init containers). */
 function secretRefNames(value: unknown): string[] {
@@ -148,17 +184,7 @@ describe('helm/fleet', () => {
   test("each app's env passes its own config schema and names only variables it reads", () => {
     for (const workload of workloads(docs)) {
       const app = appRunBy(workload);
-      const [container] = podSpecOf(workload).containers as Container[];
-      const configMap = find(docs, 'ConfigMap', app);
-      assert.ok(configMap, `${app}: ConfigMap`);
-      assert.deepEqual(container!.envFrom, [{ configMapRef: { name: configMap.metadata.name } }]);
-      const env: Record<string, string> = { ...configMap.data };
-      for (const entry of container!.env ?? []) {
-        const ref = entry.valueFrom?.secretKeyRef;
-        assert.equal(ref?.name, 'fleet-credentials', `${app}: ${entry.name} from the credentials Secret`);
-        assert.ok(ref.key in SECRET_VALUES, `${app}: unknown secret key ${ref.key}`);
-        env[entry.name] = SECRET_VALUES[ref.key]!;
-      }
+      const env = envOf(docs, workload);
       const schema = SCHEMAS[app]!;
       const unknown = Object.keys(env).filter((name) => !(name in schema.shape) && !NODE_READS.has(name));
       assert.deepEqual(unknown, [], `${app} does not read ${unknown.join(', ')}`);
@@ -395,6 +421,113 @@ describe('helm/fleet', () => {
     assert.match(
       renderError([...on, '--set-json', 'apps.message-router.resources={"limits":{"memory":"512Mi"}}']),
       /apps\.message-router\.autoscaling: targetCPUUtilizationPercentage needs a cpu request/,
+    );
+  });
+
+  test('KEDA: no ScaledObject unless apps.<app>.keda.enabled (the CRD is not installed here)', () => {
+    assert.deepEqual(
+      docs.filter((doc) => doc.kind === 'ScaledObject' || String(doc.apiVersion).startsWith('keda.sh/')),
+      [],
+    );
+    const one = renderChart(helm, ['--set', 'apps.file-merge.keda.enabled=true']);
+    assert.deepEqual(one.filter((doc) => doc.kind === 'ScaledObject').map(appOf), ['file-merge']);
+  });
+
+  for (const namespace of ['', 'blue']) {
+    test(`KEDA: each worker scales on the lag of its own consumer group and topic, as the app names them (topic namespace ${namespace || 'unset'})`, () => {
+      const workers = Object.keys(KEDA_WORKERS);
+      const scaled: Doc[] = renderChart(helm, [
+        '--set',
+        `kafka.topicNamespace=${namespace}`,
+        '--set',
+        'kafka.brokers=kafka-0.kafka:9092\\,kafka-1.kafka:9092',
+        ...workers.flatMap((app) => ['--set', `apps.${app}.keda.enabled=true`]),
+        '--set',
+        'apps.exporter.keda.lagThreshold=50',
+        '--set',
+        'apps.file-merge.keda.minReplicaCount=0',
+        '--set',
+        'apps.generation.keda.minReplicaCount=2',
+      ]);
+      assert.deepEqual(
+        scaled
+          .filter((doc) => doc.kind === 'ScaledObject')
+          .map(appOf)
+          .sort(),
+        workers.sort(),
+      );
+      for (const [app, { groupVar, topic }] of Object.entries(KEDA_WORKERS)) {
+        const deployment = find(scaled, 'Deployment', app)!;
+        // What the app itself subscribes with: its config from the rendered env, through @fleet/contracts.
+        const env = envOf(scaled, deployment);
+        const config = parseConfig(SCHEMAS[app]!, env) as Record<string, string> & {
+          KAFKA_BROKERS: string[];
+        };
+        assert.equal(config.KAFKA_TOPIC_NAMESPACE, namespace || undefined, app);
+        assert.deepEqual(config.KAFKA_BROKERS, ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'], app);
+        const spec = find(scaled, 'ScaledObject', app)!.spec as Doc;
+        assert.deepEqual(spec.scaleTargetRef, { name: deployment.metadata.name }, app);
+        assert.deepEqual(
+          spec.triggers,
+          [
+            {
+              type: 'kafka',
+              metadata: {
+                bootstrapServers: env.KAFKA_BROKERS,
+                consumerGroup: groupInNamespace(config[groupVar]!, config.KAFKA_TOPIC_NAMESPACE),
+                topic: inNamespace(topic, config.KAFKA_TOPIC_NAMESPACE).name,
+                lagThreshold: app === 'exporter' ? '50' : '10',
+              },
+            },
+          ],
+          app,
+        );
+        assert.equal(spec.maxReplicaCount, 6, app);
+        assert.ok(!('replicas' in deployment.spec), `${app}: KEDA's HPA owns the replica count`);
+      }
+      assert.equal(find(scaled, 'ScaledObject', 'file-merge')!.spec.minReplicaCount, 0);
+      assert.equal(find(scaled, 'HorizontalPodAutoscaler', 'file-merge'), undefined, 'KEDA makes its own');
+      // The budget goes by minReplicaCount: file-merge (3, min 0) has none, generation (1, min 2) has one.
+      assert.deepEqual(
+        scaled
+          .filter((doc) => doc.kind === 'PodDisruptionBudget')
+          .map(appOf)
+          .sort(),
+        ['api', 'generation'],
+      );
+    });
+  }
+
+  test('KEDA: refused together with autoscaling, without a group and topic, with min above max, on a CronJob', () => {
+    const on = ['-f', EXAMPLE_VALUES, '--set', 'apps.message-router.keda.enabled=true'];
+    assert.match(
+      renderError([...on, '--set', 'apps.message-router.autoscaling.enabled=true']),
+      /apps\.message-router: autoscaling\.enabled and keda\.enabled are both true/,
+    );
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.api.keda.enabled=true']),
+      /'\/apps\/api\/keda': missing properties 'consumerGroup', 'topic'/,
+    );
+    assert.match(
+      renderError([...on, '--set', 'apps.message-router.keda.minReplicaCount=9']),
+      /apps\.message-router\.keda: minReplicaCount \(9\) > maxReplicaCount \(6\)/,
+    );
+    assert.match(
+      renderError([...on, '--set', 'apps.message-router.keda.minReplicaCount=-1']),
+      /'\/apps\/message-router\/keda\/minReplicaCount': minimum/,
+    );
+    assert.match(
+      renderError([...on, '--set', 'apps.message-router.keda.lagThreshold=0']),
+      /'\/apps\/message-router\/keda\/lagThreshold': minimum/,
+    );
+    assert.match(renderError([...on, '--set', 'keda.topic=x']), /'\/keda\/topic'/);
+    assert.match(
+      renderError(['-f', EXAMPLE_VALUES, '--set', 'apps.upload-gc.keda.enabled=true']),
+      /'\/apps\/upload-gc': additional properties 'keda'/,
+    );
+    assert.match(
+      notes(on),
+      /message-router: 1 to 6 replicas \(KEDA, lag of message-router on chat\.message\.outgoing\.1\)/,
     );
   });
 

@@ -82,6 +82,16 @@ API_HOST: "0.0.0.0"
 {{- end }}
 
 {{/*
+  The defaults (first of the list) with each key the app's block (second) sets put over them, as YAML.
+  Not sprig's merge: it takes a 0 or false of the app's block for unset (minReplicaCount: 0 became 1).
+*/}}
+{{- define "fleet.overlay" -}}
+{{- $out := deepCopy (index . 0) -}}
+{{- range $key, $value := index . 1 }}{{ $_ := set $out $key $value }}{{ end -}}
+{{- toYaml $out -}}
+{{- end }}
+
+{{/*
   Fails unless an autoscaler's `min` ≤ `max` (key names, looked up in `values`), naming `path`:
   "apps.message-router.autoscaling: minReplicas (7) > maxReplicas (5)". JSON schema cannot compare two values.
 */}}
@@ -102,7 +112,7 @@ API_HOST: "0.0.0.0"
 {{- $own := .cfg.autoscaling | default dict -}}
 {{- if $own.enabled -}}
 {{- $path := printf "apps.%s.autoscaling" .app -}}
-{{- $hpa := merge (deepCopy $own) (deepCopy .root.Values.autoscaling) -}}
+{{- $hpa := include "fleet.overlay" (list .root.Values.autoscaling $own) | fromYaml -}}
 {{- include "fleet.checkReplicaRange" (dict "path" $path "values" $hpa "min" "minReplicas" "max" "maxReplicas") -}}
 {{- $requests := (.cfg.resources | default .root.Values.pod.resources).requests | default dict -}}
 {{- range $resource := list "cpu" "memory" }}
@@ -112,6 +122,25 @@ API_HOST: "0.0.0.0"
 {{- end }}
 {{- end }}
 {{- toYaml $hpa -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+  The KEDA ScaledObject settings of `app` as YAML, empty unless apps.<app>.keda.enabled: `keda`
+  overridden key by key by the app's block, checked; consumerGroup and topic get the topic namespace
+  prefix as the app's own do (@fleet/contracts groupInNamespace / inNamespace: "<namespace>.<name>").
+*/}}
+{{- define "fleet.keda" -}}
+{{- $own := .cfg.keda | default dict -}}
+{{- if $own.enabled -}}
+{{- $path := printf "apps.%s.keda" .app -}}
+{{- $keda := include "fleet.overlay" (list .root.Values.keda $own) | fromYaml -}}
+{{- include "fleet.checkReplicaRange" (dict "path" $path "values" $keda "min" "minReplicaCount" "max" "maxReplicaCount") -}}
+{{- with .root.Values.kafka.topicNamespace }}
+{{- $_ := set $keda "consumerGroup" (printf "%s.%s" . $keda.consumerGroup) }}
+{{- $_ := set $keda "topic" (printf "%s.%s" . $keda.topic) }}
+{{- end }}
+{{- toYaml $keda -}}
 {{- end -}}
 {{- end }}
 
