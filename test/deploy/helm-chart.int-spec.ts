@@ -679,6 +679,34 @@ describe('helm/fleet', () => {
     );
   });
 
+  test('observability: dashboards, ServiceMonitors and the PrometheusRule each render nothing while their value is off', () => {
+    /** The kinds templates/observability.yaml renders (helm's `# Source:` line of each object). */
+    const observabilityKinds = (enabled: string[]) => {
+      const toggles = ['dashboards', 'serviceMonitor', 'prometheusRule'].flatMap((name) => [
+        '--set',
+        `observability.${name}.enabled=${enabled.includes(name)}`,
+      ]);
+      const out = execFileSync(helm, ['template', 'fleet', CHART, '-f', EXAMPLE_VALUES, ...toggles], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const kinds = out
+        .split(/^---$/m)
+        .filter((doc) => doc.includes('# Source: fleet/templates/observability.yaml'))
+        .map((doc) => (parseYaml(doc) as Doc).kind as string);
+      return [...new Set(kinds)].sort();
+    };
+    assert.deepEqual(observabilityKinds([]), [], 'all off: nothing at all');
+    assert.deepEqual(observabilityKinds(['dashboards']), ['ConfigMap']);
+    assert.deepEqual(observabilityKinds(['serviceMonitor']), ['ServiceMonitor']);
+    assert.deepEqual(observabilityKinds(['prometheusRule']), ['PrometheusRule']);
+    assert.deepEqual(observabilityKinds(['dashboards', 'serviceMonitor', 'prometheusRule']), [
+      'ConfigMap',
+      'PrometheusRule',
+      'ServiceMonitor',
+    ]);
+  });
+
   test('k8s/ holds the chart rendered plain (npm run render:k8s), without Helm labels or hooks', async () => {
     const files = await plainManifests(helm);
     for (const [path, content] of files) {
