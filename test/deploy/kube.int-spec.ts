@@ -21,6 +21,8 @@ const RELEASE = 'fleet';
 const run = randomBytes(3).toString('hex');
 const NS = `fleet-${run}`;
 const BAD_NS = `fleet-bad-${run}`;
+const HPA_NS = `fleet-hpa-${run}`;
+const HPA_VALUES = join(CHART, 'ci/hpa-values.yaml');
 
 /** The keys the apps' `secretEnv` name; values only need to exist (kwok starts no container). */
 const SECRET_KEYS = [
@@ -158,7 +160,7 @@ describe('helm/fleet in a real control plane (kube-apiserver, controller-manager
 
   after(async () => {
     if (!k) return;
-    for (const ns of [NS, BAD_NS]) await k.kubectl(['delete', 'namespace', ns, '--wait=false']);
+    for (const ns of [NS, HPA_NS, BAD_NS]) await k.kubectl(['delete', 'namespace', ns, '--wait=false']);
     k.release();
   });
 
@@ -331,6 +333,26 @@ describe('helm/fleet in a real control plane (kube-apiserver, controller-manager
     assert.equal(job.spec.template.spec.containers[0].name, 'upload-gc');
   });
 
+  test('the HPA example (message-router 5–50 at 70 % CPU): the controller-manager scales it to 5, nothing else changes', async () => {
+    await createNamespace(HPA_NS, true);
+    ok(await k.helm(installArgs(HPA_NS, '-f', HPA_VALUES)), 'helm install with hpa-values');
+    const hpa = await getJson(['get', 'hpa', `${RELEASE}-message-router`, '-n', HPA_NS]);
+    assert.equal(hpa.apiVersion, 'autoscaling/v2');
+    assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [5, 50]);
+    assert.equal(hpa.spec.metrics[0].resource.target.averageUtilization, 70);
+    await waitFor(
+      'the HPA scaled message-router to its minimum',
+      async () => (await deployments(HPA_NS)).get('message-router')?.spec.replicas === 5,
+      60_000,
+    );
+    await settled(HPA_NS);
+    const pods = podNames(await runningPods(HPA_NS));
+    assert.equal(pods['message-router']!.length, 5);
+    for (const [app, d] of [...(await deployments(HPA_NS))].filter(([a]) => a !== 'message-router')) {
+      assert.equal(pods[app]!.length, d.spec.replicas, app);
+    }
+  });
+
   test('bad values are refused at helm install with the value’s path, and nothing is installed', async () => {
     await createNamespace(BAD_NS, false);
     const cases: Array<[string[], RegExp]> = [
@@ -339,6 +361,17 @@ describe('helm/fleet in a real control plane (kube-apiserver, controller-manager
       [['--set', 'apps.message-router.env.WHATSAPP_PHONE_NUMBER_ID='], /WHATSAPP_PHONE_NUMBER_ID/],
       [['--set', 'apps.filemerge.replicaCount=2'], /filemerge/],
       [['--set', 'apps.upload-gc.schedule=daily'], /schedule/],
+      [
+        [
+          '--set',
+          'apps.message-router.autoscaling.enabled=true',
+          '--set',
+          'apps.message-router.autoscaling.minReplicas=7',
+          '--set',
+          'apps.message-router.autoscaling.maxReplicas=5',
+        ],
+        /minReplicas \(7\) > maxReplicas \(5\)/,
+      ],
     ];
     for (const [args, reason] of cases) {
       const result = await k.helm(['install', RELEASE, CHART, '-n', BAD_NS, '-f', EXAMPLE_VALUES, ...args]);
@@ -363,7 +396,7 @@ describe('helm/fleet in a real control plane (kube-apiserver, controller-manager
   });
 
   test('helm uninstall leaves nothing of the release behind', async () => {
-    for (const ns of [NS]) {
+    for (const ns of [NS, HPA_NS]) {
       ok(await k.helm(['uninstall', RELEASE, '-n', ns, '--wait']), `helm uninstall in ${ns}`);
       const kinds = ok(
         await k.kubectl(['api-resources', '--verbs=list', '--namespaced', '-o', 'name']),
