@@ -98,6 +98,12 @@ async function settled(ns: string): Promise<void> {
   );
 }
 
+/** Names of the objects of `kinds` in `ns` that carry the release's instance label. */
+async function releaseObjects(ns: string, kinds: string): Promise<string> {
+  const args = ['get', kinds, '-n', ns, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'name'];
+  return ok(await k.kubectl(args), `kubectl get ${kinds}`).trim();
+}
+
 const installArgs = (ns: string, ...extra: string[]) => [
   'upgrade',
   '--install',
@@ -379,51 +385,23 @@ describe('helm/fleet in a real control plane (kube-apiserver, controller-manager
       assert.match(result.stderr, reason, args.join(' '));
     }
     assert.equal(ok(await k.helm(['list', '-n', BAD_NS, '-q']), 'helm list').trim(), '');
-    const left = ok(
-      await k.kubectl([
-        'get',
-        'all,configmap,pdb,secret',
-        '-n',
-        BAD_NS,
-        '-l',
-        `app.kubernetes.io/instance=${RELEASE}`,
-        '-o',
-        'name',
-      ]),
-      'get',
-    ).trim();
-    assert.equal(left, '', 'nothing of the release');
+    assert.equal(await releaseObjects(BAD_NS, 'all,configmap,pdb,secret'), '', 'nothing of the release');
   });
 
   test('helm uninstall leaves nothing of the release behind', async () => {
+    const kinds = ok(
+      await k.kubectl(['api-resources', '--verbs=list', '--namespaced', '-o', 'name']),
+      'api-resources',
+    )
+      .trim()
+      .split('\n')
+      .filter((kind) => kind !== 'events' && kind !== 'events.events.k8s.io')
+      .join(',');
     for (const ns of [NS, HPA_NS]) {
       ok(await k.helm(['uninstall', RELEASE, '-n', ns, '--wait']), `helm uninstall in ${ns}`);
-      const kinds = ok(
-        await k.kubectl(['api-resources', '--verbs=list', '--namespaced', '-o', 'name']),
-        'api-resources',
-      )
-        .trim()
-        .split('\n')
-        .filter((kind) => kind !== 'events' && kind !== 'events.events.k8s.io')
-        .join(',');
       await waitFor(
         `nothing of the release left in ${ns}`,
-        async () => {
-          const left = ok(
-            await k.kubectl([
-              'get',
-              kinds,
-              '-n',
-              ns,
-              '-l',
-              `app.kubernetes.io/instance=${RELEASE}`,
-              '-o',
-              'name',
-            ]),
-            'get',
-          ).trim();
-          return left === '';
-        },
+        async () => (await releaseObjects(ns, kinds)) === '',
         60_000,
       );
       const secrets = ((await getJson(['get', 'secrets', '-n', ns])).items as Obj[]).map(
