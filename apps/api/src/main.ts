@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { DATA_SOURCE, GUARDED_PRODUCER, OBJECT_STORE, REDIS_CLIENT } from './app.tokens';
 import { configSchema } from './config';
 import { configureHttp } from './http/configure-http';
+import { replyToFrameworkError } from './http/error.filter';
 
 /**
  * Largest JSON request body; a message is at most 4096 UTF-16 units (≤ 12 KiB of UTF-8 JSON).
@@ -27,7 +28,12 @@ void runHttpService(
       NestFactory.create<NestFastifyApplication>(
         module,
         // Requests arriving while closing get our own 503 (configure-http.ts), not Fastify's.
-        new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: false }),
+        // Errors of Fastify's router (bad URL, path parameter too long) in our format too.
+        new FastifyAdapter({
+          bodyLimit: BODY_LIMIT_BYTES,
+          return503OnClosing: false,
+          frameworkErrors: replyToFrameworkError,
+        }),
         // Webhook signatures are computed over the exact bytes received.
         { ...options, rawBody: true },
       ),

@@ -12,6 +12,7 @@ const FASTIFY_CODES: Readonly<Record<string, ApiErrorCode>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'BAD_REQUEST',
 };
 
 const STATUS_CODES: Readonly<Record<number, ApiErrorCode>> = {
@@ -21,6 +22,7 @@ const STATUS_CODES: Readonly<Record<number, ApiErrorCode>> = {
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   406: 'NOT_ACCEPTABLE',
+  414: 'BAD_REQUEST',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
@@ -38,6 +40,26 @@ const isStatusError = (error: unknown): error is StatusError =>
   typeof (error as unknown as Partial<StatusError>).statusCode === 'number' &&
   (error as unknown as StatusError).statusCode >= 400 &&
   (error as unknown as StatusError).statusCode < 500;
+
+/**
+ * Fastify's router answers some requests before any route (and so before Nest) runs: a URL that
+ * does not decode (`%zz`) and a path parameter over `maxParamLength`. Given as the adapter's
+ * `frameworkErrors`, this answers them in the api's error format, with Fastify's status, rather
+ * than Fastify's own `{ error, code, message, statusCode }` body.
+ */
+export function replyToFrameworkError(
+  error: Error & { statusCode?: number; code?: string },
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status =
+    error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+      ? error.statusCode
+      : 400;
+  const code = (error.code ? FASTIFY_CODES[error.code] : undefined) ?? STATUS_CODES[status] ?? 'BAD_REQUEST';
+  const apiError = new ApiError(status, code, error.message);
+  void reply.status(status).send(apiError.toBody());
+}
 
 /**
  * Every error leaves as `{ error: { code, message, details? } }`. Client mistakes keep their 4xx
