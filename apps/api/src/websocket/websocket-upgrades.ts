@@ -41,6 +41,15 @@ export class WebSocketUpgrades implements OnApplicationBootstrap {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://api.invalid');
+      // As Fastify's router does for plain requests (FST_ERR_BAD_URL): a path that does not
+      // percent-decode is the client's mistake, not a gateway's failure to decode its parameter.
+      if (!decodes(url.pathname)) {
+        rejectUpgrade(
+          socket,
+          new ApiError(400, 'BAD_REQUEST', `'${url.pathname}' is not a valid url component`),
+        );
+        return;
+      }
       for (const { path, handle } of this.routes) {
         const match = path.exec(url.pathname);
         if (!match) continue;
@@ -52,6 +61,15 @@ export class WebSocketUpgrades implements OnApplicationBootstrap {
       }
       rejectUpgrade(socket, new ApiError(404, 'NOT_FOUND', `no WebSocket route ${url.pathname}`));
     });
+  }
+}
+
+function decodes(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
   }
 }
 
