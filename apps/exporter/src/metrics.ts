@@ -37,7 +37,7 @@ export function exporterMetrics(registry: Registry): ExporterMetrics {
     }),
     callbacks: new Counter({
       name: 'exporter_callback_deliveries_total',
-      help: 'Callback webhook deliveries, by event type and outcome (delivered, retriable, permanent).',
+      help: 'Callback webhook deliveries, by event type and outcome (delivered, retriable, permanent, duplicate: taken before, not sent again).',
       labelNames: ['type', 'outcome'],
       registers,
     }),

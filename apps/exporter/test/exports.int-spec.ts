@@ -8,10 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { exportCallbackRequested, inNamespace } from '@fleet/contracts';
+import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { callbackEventId } from '@fleet/webhooks';
 import { startFakeReceiver } from '@fleet/webhooks/testing';
 import { type Job } from '@fleet/jobs';
-import { CALLBACK_SECRET, ExporterFixture, readZip, runVerify, sha256, writeZip } from './harness';
+import { BROKERS, CALLBACK_SECRET, ExporterFixture, readZip, runVerify, sha256, writeZip } from './harness';
 
 const MiB = 1024 * 1024;
 
@@ -229,6 +231,62 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
       assert.deepEqual(flaky.rejected, [], 'every delivery was signed correctly and fresh');
     } finally {
       await flaky.close();
+    }
+  });
+
+  test('the callback topic replayed after a delivery (a reset consumer, a re-synced mirror): export.completed is not POSTed again', async () => {
+    const sink = await startFakeReceiver({ secret: CALLBACK_SECRET });
+    const kafka = new Kafka({
+      clientId: 'exporter-replay',
+      brokers: BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const reader = kafka.consumer({ groupId: `exporter-replay-${randomBytes(4).toString('hex')}` });
+    try {
+      const project = await fx.createProject();
+      const job = await fx.createExport({ projectId: project.id, engines: ['ue5'], callbackUrl: sink.url });
+      assert.equal((await fx.waitForFinished(job.id)).status, 'COMPLETED');
+      await sink.waitForEvents(1, 30_000);
+      // Every callback request of this export read back and produced again, unchanged.
+      const topic = inNamespace(exportCallbackRequested, fx.namespace).name;
+      const copies: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
+      await Promise.all([producer.connect(), reader.connect()]);
+      await reader.subscribe({ topics: [topic], fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          if (message.value?.toString().includes(job.id)) {
+            copies.push({ key: message.key, value: message.value, headers: message.headers ?? {} });
+          }
+        },
+      });
+      const deadline = Date.now() + 30_000;
+      while (copies.length === 0 && Date.now() < deadline) await sleep(100);
+      assert.equal(copies.length, 1, 'one callback request for the export');
+      const duplicates = () =>
+        Promise.all(
+          fx
+            .exporterProcesses()
+            .map((p) =>
+              p.metric('exporter_callback_deliveries_total', {
+                type: 'export.completed',
+                outcome: 'duplicate',
+              }),
+            ),
+        );
+      const before = (await duplicates()).reduce<number>((a, b) => a + (b ?? 0), 0);
+      await producer.send({ topic, acks: -1, messages: [...copies, ...copies] });
+      const until = Date.now() + 30_000;
+      let after = before;
+      while (after < before + 2 && Date.now() < until) {
+        await sleep(200);
+        after = (await duplicates()).reduce<number>((a, b) => a + (b ?? 0), 0);
+      }
+      assert.equal(after - before, 2, 'both replayed requests seen and skipped');
+      assert.equal(sink.deliveries.length, 1, JSON.stringify(sink.deliveries.map((d) => d.status)));
+    } finally {
+      await Promise.allSettled([reader.disconnect(), producer.disconnect()]);
+      await sink.close();
     }
   });
 

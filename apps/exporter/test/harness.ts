@@ -246,6 +246,13 @@ export class ExporterFixture {
     return worker;
   }
 
+  /** The exporter replicas still running. */
+  exporterProcesses(): AppProcess[] {
+    return this.processes.filter(
+      (p) => p.app === 'exporter' && p.child.exitCode === null && p.child.signalCode === null,
+    );
+  }
+
   /** Stops (SIGTERM) every exporter replica started so far. */
   async stopExporters(): Promise<void> {
     const exporters = this.processes.filter((p) => p.app === 'exporter');

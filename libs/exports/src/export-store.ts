@@ -91,6 +91,27 @@ export class ExportStore {
     );
   }
 
+  /** Whether a receiver already took the callback event `eventId` (see {@link recordCallbackDelivered}). */
+  async callbackDelivered(sql: Sql, eventId: string): Promise<boolean> {
+    const rows = await sql.rows<{ one: number }>(
+      `SELECT 1 AS one FROM export_callback_deliveries WHERE event_id = $1`,
+      [eventId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records that a receiver answered 2xx to the callback event `eventId`; a second record is a no-op. */
+  async recordCallbackDelivered(
+    sql: Sql,
+    delivery: { eventId: string; exportId: string; status: number },
+  ): Promise<void> {
+    await sql.rows(
+      `INSERT INTO export_callback_deliveries (event_id, export_id, status) VALUES ($1, $2, $3)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [delivery.eventId, delivery.exportId, delivery.status],
+    );
+  }
+
   /** An exporter's public key: inserted once, `last_seen` refreshed at every boot. */
   async publishKey(sql: Sql, key: Omit<PublishedKey, 'firstSeen' | 'lastSeen'>): Promise<void> {
     await sql.rows(

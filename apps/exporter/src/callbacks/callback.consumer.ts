@@ -15,11 +15,14 @@ import {
   type KafkaClient,
   type MessageContext,
 } from '@fleet/kafka';
+import { type DataSource, sqlOf } from '@fleet/db';
+import { type ExportStore } from '@fleet/exports';
 import { type Logger } from '@fleet/observability';
 import { METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_LOGGER } from '@fleet/service-kit';
 import { type AllowlistEntry, deliverCallback, parseAllowlist } from '@fleet/webhooks';
 import { type Registry } from 'prom-client';
-import { EXPORTER_METRICS, FLEET_PRODUCER, KAFKA_CLIENT } from '../app.tokens';
+import { DATA_SOURCE, EXPORTER_METRICS, FLEET_PRODUCER, KAFKA_CLIENT } from '../app.tokens';
+import { EXPORT_STORE } from '../jobs/jobs.tokens';
 import { type Config } from '../config';
 import { type ExporterMetrics } from '../metrics';
 
@@ -31,7 +34,9 @@ import { type ExporterMetrics } from '../metrics';
  * 408/425/429/5xx, timeouts and network errors: retried through the runtime's `.retry` topic
  * (`EXPORT_CALLBACK_MAX_ATTEMPTS` deliveries, backoff doubling from
  * `EXPORT_CALLBACK_INITIAL_BACKOFF_MS`), then `.dlq`; 3xx, other 4xx and refused URLs: `.dlq` at
- * once, with the reason.
+ * once, with the reason. A callback event a receiver already took (`export_callback_deliveries`)
+ * is not POSTed again when its request comes back (a replayed range, a rebalance): outcome
+ * `duplicate`.
  */
 @Injectable()
 export class CallbackConsumer {
@@ -45,6 +50,8 @@ export class CallbackConsumer {
     @Inject(KAFKA_CLIENT) private readonly kafka: KafkaClient,
     @Inject(FLEET_PRODUCER) private readonly producer: FleetProducer,
     @Inject(EXPORTER_METRICS) private readonly metrics: ExporterMetrics,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(EXPORT_STORE) private readonly exports: ExportStore,
   ) {
     this.allowlist = parseAllowlist(config.EXPORT_CALLBACK_ALLOWLIST);
   }
@@ -83,6 +90,13 @@ export class CallbackConsumer {
 
   private async deliver(request: ExportCallbackRequest, context: MessageContext): Promise<void> {
     const { event } = request;
+    const log = { exportId: request.exportId, eventId: event.id, type: event.type, attempt: context.attempt };
+    const sql = sqlOf(this.dataSource.manager);
+    if (await this.exports.callbackDelivered(sql, event.id)) {
+      this.metrics.callbacks.inc({ type: event.type, outcome: 'duplicate' });
+      this.logger.info(log, 'callback already delivered; not sent again');
+      return;
+    }
     const outcome = await deliverCallback({
       url: request.url,
       id: event.id,
@@ -93,9 +107,13 @@ export class CallbackConsumer {
       userAgent: 'fleet-exporter',
     });
     this.metrics.callbacks.inc({ type: event.type, outcome: outcome.outcome });
-    const log = { exportId: request.exportId, eventId: event.id, type: event.type, attempt: context.attempt };
     switch (outcome.outcome) {
       case 'delivered':
+        await this.exports.recordCallbackDelivered(sql, {
+          eventId: event.id,
+          exportId: request.exportId,
+          status: outcome.status,
+        });
         this.logger.info({ ...log, status: outcome.status, ms: outcome.ms }, 'callback delivered');
         return;
       case 'retriable':
