@@ -265,14 +265,12 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
       assert.equal(copies.length, 1, 'one callback request for the export');
       const duplicates = () =>
         Promise.all(
-          fx
-            .exporterProcesses()
-            .map((p) =>
-              p.metric('exporter_callback_deliveries_total', {
-                type: 'export.completed',
-                outcome: 'duplicate',
-              }),
-            ),
+          fx.exporterProcesses().map((p) =>
+            p.metric('exporter_callback_deliveries_total', {
+              type: 'export.completed',
+              outcome: 'duplicate',
+            }),
+          ),
         );
       const before = (await duplicates()).reduce<number>((a, b) => a + (b ?? 0), 0);
       await producer.send({ topic, acks: -1, messages: [...copies, ...copies] });
