@@ -18,12 +18,14 @@ import {
   SERVICE_LOGGER,
   type GuardedProducer,
 } from '@fleet/service-kit';
+import { type Admin } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import { ALL_TOPICS, inNamespace } from '@fleet/contracts';
 import { type Config } from './config';
 import { relayMetrics } from './metrics';
 import { OutboxPurger } from './purger';
 import { OutboxRelay } from './relay';
+import { TopicGuard } from './topic-guard';
 
 /**
  * Owns the poller's connections and its relay loop: Postgres (pool + a LISTEN connection), the
@@ -39,6 +41,9 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
   private readonly kafka: GuardedProducer;
   private readonly redis: RedisClient;
   private readonly store = new OutboxStore();
+  /** Its own client: the topic checks must never touch the producer's metadata targets. */
+  private readonly admin: Admin;
+  private readonly topicGuard: TopicGuard;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: Config,
@@ -47,6 +52,8 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
   ) {
     this.kafka = createGuardedProducer({ config, registry, logger });
     this.redis = createRedisClient({ url: config.REDIS_URL, connectionName: config.SERVICE_NAME, logger });
+    this.admin = this.kafka.kafka.admin();
+    this.topicGuard = new TopicGuard(this.admin);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -68,6 +75,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
     // Topics of every fleet contract; the broker refuses unknown ones (auto-create is off). A
     // broker that is down now is no reason to stay down: rows wait, and provisioning is retried.
     const topics = ALL_TOPICS.map((topic) => inNamespace(topic, config.KAFKA_TOPIC_NAMESPACE));
+    this.topicGuard.remember(topics.map((topic) => topic.name));
     await provisionTopics(this.kafka.kafka, topics).catch((error: unknown) =>
       logger.warn(
         { err: error },
@@ -85,6 +93,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
           store: this.store,
           producer: this.kafka.producer,
           breaker: this.kafka.breaker,
+          topics: this.topicGuard,
           logger,
           metrics,
           batchSize: config.OUTBOX_BATCH_SIZE,
@@ -147,6 +156,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
     await this.listener?.close();
     this.kafka.breaker.shutdown();
     await this.kafka.producer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
     await closeRedisClient(this.redis);
     await this.dataSource?.destroy();
   }

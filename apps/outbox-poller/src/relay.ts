@@ -6,6 +6,7 @@ import { classifyPublishError, type FleetProducer, type TopicRecords } from '@fl
 import { type Logger } from '@fleet/observability';
 import { type ClaimedEvent, type OutboxRetryPolicy, type OutboxStore } from '@fleet/outbox';
 import { type RelayMetrics } from './metrics';
+import { type TopicGuard } from './topic-guard';
 
 /** Publishes notifications; best effort (a missed notification loses no event). */
 export interface Notifier {
@@ -24,6 +25,11 @@ export interface RelayOptions {
   retryPolicy: OutboxRetryPolicy;
   /** Redis pub/sub, one notification per published event (seed 004); none in benchmarks. */
   notifier?: Notifier;
+  /**
+   * Rows whose topic does not exist are rejected before the producer sees them (see
+   * {@link TopicGuard}); without it they reach the producer.
+   */
+  topics?: Pick<TopicGuard, 'missing'>;
   /**
    * Called when a claim came back full: there is a backlog, another loop may help with it (the
    * service wakes one that sleeps).
@@ -48,9 +54,10 @@ const MAX_LOOP_BACKOFF_MS = 30_000;
  *
  * - broker unavailable (or the breaker open): nothing is marked, the loop backs off; the outbox is
  *   the buffer and the events lose no attempts (the outage is not their fault);
- * - the broker rejects the batch (a record too large, an unknown topic): each row is sent alone to
- *   find the culprits; a rejected row waits out its own backoff (holding back its key), and is
- *   parked after `maxAttempts`.
+ * - the broker rejects the batch (a record too large): each row is sent alone to find the
+ *   culprits; a rejected row waits out its own backoff (holding back its key), and is parked after
+ *   `maxAttempts`. A row whose topic does not exist is rejected the same way before any send
+ *   ({@link TopicGuard}).
  */
 export class OutboxRelay {
   private stopping = false;
@@ -206,7 +213,27 @@ export class OutboxRelay {
     this.announcing = this.announcing.then(() => this.notify(events));
   }
 
-  private async publish(events: ClaimedEvent[]): Promise<BatchResult> {
+  private async publish(claimed: ClaimedEvent[]): Promise<BatchResult> {
+    const missing = (await this.options.topics?.missing(claimed.map((e) => e.topic))) ?? new Set();
+    if (missing.size === 0) return this.send(claimed);
+    // Rows for a topic that does not exist are rejected here; later rows of their keys wait.
+    const refused: BatchResult['rejected'] = [];
+    const heldKeys = new Set<string>();
+    const sendable: ClaimedEvent[] = [];
+    for (const event of claimed) {
+      if (missing.has(event.topic)) {
+        heldKeys.add(event.aggregateKey);
+        refused.push({
+          event,
+          error: `topic ${event.topic} does not exist on the cluster (auto-creation is off): provision it`,
+        });
+      } else if (!heldKeys.has(event.aggregateKey)) sendable.push(event);
+    }
+    const sent = sendable.length > 0 ? await this.send(sendable) : { published: [], rejected: [] };
+    return { published: sent.published, rejected: [...refused, ...sent.rejected] };
+  }
+
+  private async send(events: ClaimedEvent[]): Promise<BatchResult> {
     const { producer, metrics } = this.options;
     const spans = new Map<ClaimedEvent, Span>();
     const encoded = events.map((event) => ({ event, record: this.encode(event, spans) }));
