@@ -36,6 +36,8 @@ const TOKENS = { whatsapp: 'e2e-whatsapp-token', instagram: 'e2e-instagram-token
 const PHONE_NUMBER_ID = '100000000000001';
 const APP_SECRET = 'e2e-app-secret-0123456789';
 const VERIFY_TOKEN = 'e2e-verify-token';
+/** The exporter's callback signing secret: a receiver of its webhooks verifies with it. */
+export const EXPORT_CALLBACK_SECRET = 'e2e-callback-secret-0123456789';
 
 export interface ChatFleetOptions {
   routers?: number;
@@ -53,12 +55,17 @@ export interface ChatFleetOptions {
   llm?: { endpoint: string; model: string };
   /** exporter replicas (engine bundles, signed with a fresh local key); none unless asked for. */
   exporter?: number;
+  /** outbox-poller replicas. @defaultValue 1 */
+  pollers?: number;
+  /** Extra env for one app kind only, e.g. `{ 'file-merge': { … } }`. */
+  appEnv?: Record<string, Record<string, string>>;
 }
 
 export interface ChatFleet {
   apiUrl: string;
   api: AppProcess;
   poller: AppProcess;
+  pollers: AppProcess[];
   routers: AppProcess[];
   fileMerge: AppProcess[];
   generation: AppProcess[];
@@ -72,6 +79,13 @@ export interface ChatFleet {
   token(sub: string, claims?: JWTPayload): Promise<string>;
   /** Starts one more router replica (e.g. after a SIGKILL); `env` adds to the fleet's router env. */
   startRouter(env?: Record<string, string>): Promise<AppProcess>;
+  /**
+   * Starts one more replica of a worker (`outbox-poller`, `message-router`, `file-merge`,
+   * `generation`, `exporter`) with the env the fleet gave that app, plus `env`; resolves once ready.
+   */
+  startReplica(app: string, env?: Record<string, string>): Promise<AppProcess>;
+  /** The env the fleet runs `app` with (the same that {@link startReplica} uses). */
+  envOf(app: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -151,10 +165,14 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       INSTAGRAM_VERIFY_TOKEN: VERIFY_TOKEN,
     },
   });
-  const poller = await AppProcess.start({
-    app: 'outbox-poller',
-    env: { ...common, OUTBOX_POLL_INTERVAL_MS: '200' },
-  });
+  const appEnv: Record<string, Record<string, string>> = {};
+  const envFor = (app: string, env: Record<string, string>) =>
+    (appEnv[app] = { ...env, ...options.appEnv?.[app] });
+  envFor('outbox-poller', { ...common, OUTBOX_POLL_INTERVAL_MS: '200' });
+  const pollers: AppProcess[] = [];
+  for (let i = 0; i < (options.pollers ?? 1); i++)
+    pollers.push(await AppProcess.start({ app: 'outbox-poller', env: appEnv['outbox-poller']! }));
+  const poller = pollers[0]!;
   const routerEnv = {
     ...common,
     WHATSAPP_API_BASE_URL: fake.url,
@@ -164,23 +182,26 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     INSTAGRAM_ACCESS_TOKEN: TOKENS.instagram,
     ...options.routerEnv,
   };
+  envFor('message-router', routerEnv);
   const startRouter = (env: Record<string, string> = {}) =>
-    AppProcess.start({ app: 'message-router', env: { ...routerEnv, ...env } });
+    AppProcess.start({ app: 'message-router', env: { ...appEnv['message-router'], ...env } });
   const routers: AppProcess[] = [];
   for (let i = 0; i < routerCount; i++) routers.push(await startRouter());
   // The api's migrations (above) made the tables file-merge and generation work on.
+  envFor('file-merge', common);
   const fileMerge: AppProcess[] = [];
   for (let i = 0; i < fileMergeCount; i++)
-    fileMerge.push(await AppProcess.start({ app: 'file-merge', env: common }));
+    fileMerge.push(await AppProcess.start({ app: 'file-merge', env: appEnv['file-merge']! }));
+  if (options.llm)
+    envFor('generation', {
+      ...common,
+      LOCAL_LLM_ENDPOINT: options.llm.endpoint,
+      LOCAL_LLM_MODEL: options.llm.model,
+    });
   const generation: AppProcess[] = [];
   for (let i = 0; i < generationCount; i++) {
     if (!options.llm) throw new Error('generation workers need options.llm');
-    generation.push(
-      await AppProcess.start({
-        app: 'generation',
-        env: { ...common, LOCAL_LLM_ENDPOINT: options.llm.endpoint, LOCAL_LLM_MODEL: options.llm.model },
-      }),
-    );
+    generation.push(await AppProcess.start({ app: 'generation', env: appEnv['generation']! }));
   }
   const exporters: AppProcess[] = [];
   if (exporterCount > 0) {
@@ -188,27 +209,31 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
     const keyFile = join(mkdtempSync(join(tmpdir(), 'e2e-exporter-')), 'signing-key.pem');
     const { privateKey: signingKey } = generateKeyPairSync('ed25519');
     writeFileSync(keyFile, signingKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    envFor('exporter', {
+      ...common,
+      EXPORT_SIGNING_KEY_FILE: keyFile,
+      WORKER_CALLBACK_SECRET: EXPORT_CALLBACK_SECRET,
+      NODE_OPTIONS: readLocalEnv('exporter').NODE_OPTIONS ?? '',
+    });
     for (let i = 0; i < exporterCount; i++) {
-      exporters.push(
-        await AppProcess.start({
-          app: 'exporter',
-          env: {
-            ...common,
-            EXPORT_SIGNING_KEY_FILE: keyFile,
-            WORKER_CALLBACK_SECRET: 'e2e-callback-secret-0123456789',
-            NODE_OPTIONS: readLocalEnv('exporter').NODE_OPTIONS ?? '',
-          },
-        }),
-      );
+      exporters.push(await AppProcess.start({ app: 'exporter', env: appEnv['exporter']! }));
     }
   }
-  const apps = () => [api, poller, ...routers, ...fileMerge, ...generation, ...exporters];
+  const replicas: Record<string, AppProcess[]> = {
+    'outbox-poller': pollers,
+    'message-router': routers,
+    'file-merge': fileMerge,
+    generation,
+    exporter: exporters,
+  };
+  const apps = () => [api, ...pollers, ...routers, ...fileMerge, ...generation, ...exporters];
   await Promise.all(apps().map((app) => app.waitForHealth('/health/ready')));
 
   return {
     apiUrl,
     api,
     poller,
+    pollers,
     routers,
     fileMerge,
     generation,
@@ -223,6 +248,18 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       await router.waitForHealth('/health/ready');
       routers.push(router);
       return router;
+    },
+    async startReplica(app, env = {}) {
+      const list = replicas[app];
+      if (!list || !appEnv[app]) throw new Error(`startReplica: this fleet runs no ${app}`);
+      const replica = await AppProcess.start({ app, env: { ...appEnv[app], ...env } });
+      await replica.waitForHealth('/health/ready');
+      list.push(replica);
+      return replica;
+    },
+    envOf(app) {
+      if (!appEnv[app]) throw new Error(`envOf: this fleet runs no ${app}`);
+      return { ...appEnv[app] };
     },
     async stop() {
       await Promise.allSettled(apps().map((app) => app.stop()));
