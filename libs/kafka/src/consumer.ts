@@ -2,7 +2,13 @@ import { type DlqReason, dlqTopicOf, FleetHeaders, retryTopicOf, type TopicContr
 import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import { backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff';
-import { classifyHandlerError, errorCodeOf, errorMessageOf, retryAfterMsOf } from './errors';
+import {
+  classifyHandlerError,
+  errorCodeOf,
+  errorMessageOf,
+  isDependencyUnavailable,
+  retryAfterMsOf,
+} from './errors';
 import { stringHeaders } from './headers';
 import { type RuntimeLogger } from './logger';
 import { kafkaMetrics, type KafkaMetrics } from './metrics';
@@ -93,6 +99,14 @@ export interface FleetConsumerOptions {
   retry?: Partial<RetryPolicy>;
   /** Broker evicts a member it has not heard from for this long. @defaultValue 30000 */
   sessionTimeoutMs?: number;
+  /**
+   * A handler failing because a dependency is down ({@link isDependencyUnavailable}: its database
+   * restarting, Redis gone) is run again in place, the partition waiting, for up to this long
+   * before the failure counts as an attempt: the outage is not the message's fault, and a few
+   * seconds of PostgreSQL downtime must not spend a message's retries or dead-letter it.
+   * 0 turns the wait off. @defaultValue 300000
+   */
+  dependencyOutageWaitMs?: number;
   /** Heartbeats are sent this often, also while a handler runs. @defaultValue 3000 */
   heartbeatIntervalMs?: number;
   /** Partitions handled in parallel by one process; order within a partition always holds. @defaultValue 1 */
@@ -558,7 +572,7 @@ export class FleetConsumer {
         const stopTimer = this.metrics.handlerDuration.startTimer(labels);
         const pacemaker = this.pacemaker(payload);
         try {
-          await delivery.handler(decoded.value, context);
+          await this.riding(() => delivery.handler(decoded.value, context), context, labels);
           this.metrics.processed.inc(labels);
           this.logHandled(context);
           return 'done';
@@ -597,6 +611,53 @@ export class FleetConsumer {
         }
       },
     );
+  }
+
+  /**
+   * Runs `handle`; while it fails because a dependency is unreachable, runs it again (backoff
+   * 250 ms doubling to 5 s) for up to `dependencyOutageWaitMs`. Heartbeats go on meanwhile.
+   */
+  private async riding(
+    handle: () => Promise<void>,
+    context: MessageContext,
+    labels: { topic: string; group: string },
+  ): Promise<void> {
+    const limitMs = this.options.dependencyOutageWaitMs ?? 300_000;
+    const started = Date.now();
+    for (let wait = 0; ; wait++) {
+      try {
+        await handle();
+        if (wait > 0) {
+          this.options.logger.info(
+            {
+              topic: context.topic,
+              partition: context.partition,
+              offset: context.offset,
+              waits: wait,
+              ms: Date.now() - started,
+            },
+            'dependency back; message handled',
+          );
+        }
+        return;
+      } catch (error) {
+        if (this.stopping || Date.now() - started >= limitMs || !isDependencyUnavailable(error)) throw error;
+        this.metrics.failed.inc({ ...labels, outcome: 'dependency-wait' });
+        if (wait === 0 || wait % 10 === 0) {
+          this.options.logger.warn(
+            {
+              err: error,
+              topic: context.topic,
+              partition: context.partition,
+              offset: context.offset,
+              waits: wait,
+            },
+            'a dependency is unreachable; the message waits in place (no attempt spent)',
+          );
+        }
+        await sleep(Math.min(250 * 2 ** Math.min(wait, 5), 5_000));
+      }
+    }
   }
 
   private firstDelivery(topic: string, partition: number, offset: string): Delivery {

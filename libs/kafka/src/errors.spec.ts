@@ -5,6 +5,7 @@ import {
   classifyPublishError,
   KafkaRuntimeError,
   errorCodeOf,
+  isDependencyUnavailable,
   NonRetriableError,
   RetriableError,
   retryAfterMsOf,
@@ -62,4 +63,29 @@ describe('classifyPublishError', () => {
     assert.equal(classifyPublishError(new KafkaRuntimeError('PRODUCER_NOT_CONNECTED', 'x')), 'unavailable');
     assert.equal(classifyPublishError('a string'), 'unavailable');
   });
+});
+
+describe('isDependencyUnavailable', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  const cases: Array<[string, unknown, boolean]> = [
+    ['a socket refusal', refused, true],
+    [
+      'PostgreSQL shutting down (57P01)',
+      Object.assign(new Error('terminating connection'), { code: '57P01' }),
+      true,
+    ],
+    ['pg losing its connection', new Error('Connection terminated unexpectedly'), true],
+    ['ioredis with the connection closed', new Error('Connection is closed.'), true],
+    ['TypeORM around a refusal', Object.assign(new Error('query failed'), { driverError: refused }), true],
+    ['a cause chain', new Error('outer', { cause: new Error('middle', { cause: refused }) }), true],
+    ['an AggregateError of refusals', new AggregateError([refused, refused]), true],
+    ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' }), false],
+    ['a plain bug report', new Error('cannot read the payload'), false],
+    ['a handler verdict: RetriableError', new RetriableError('connect ECONNREFUSED upstream'), false],
+    ['a handler verdict: NonRetriableError', new NonRetriableError('ECONNREFUSED'), false],
+    ['not an error', 'ECONNREFUSED', false],
+  ];
+  for (const [name, error, expected] of cases) {
+    test(`${name} → ${expected}`, () => assert.equal(isDependencyUnavailable(error), expected));
+  }
 });

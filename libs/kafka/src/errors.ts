@@ -84,6 +84,52 @@ export function classifyHandlerError(error: unknown): ErrorOutcome {
   return 'retry';
 }
 
+/** Socket errors of a dependency that is down or restarting (PostgreSQL, Redis, MinIO …). */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  // PostgreSQL: connection exceptions (class 08), shutting down (57P01–57P03), too many clients.
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection is closed|Connection is closed|the database system is (starting up|shutting down|in recovery mode)|timeout exceeded when trying to connect|Client has encountered a connection error|Stream isn't writeable|ECONNREFUSED/i;
+
+/**
+ * Whether a handler's (unclassified) error says a dependency of the worker is unreachable — its
+ * database restarting, Redis gone — rather than anything about the message. Looks through the
+ * wrappers drivers and ORMs put around the socket error (`cause`, TypeORM's `driverError`,
+ * `AggregateError.errors`). A handler's own {@link RetriableError} / {@link NonRetriableError}
+ * is its verdict and never counts here.
+ */
+export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  if (error instanceof RetriableError || error instanceof NonRetriableError) return false;
+  const { code, message, cause, driverError, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    driverError?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+  if (Array.isArray(errors) && errors.some((e) => isDependencyUnavailable(e, depth + 1))) return true;
+  return isDependencyUnavailable(cause, depth + 1) || isDependencyUnavailable(driverError, depth + 1);
+}
+
 /** A readable code for an arbitrary error: its own string `code` if it has one, else its class name. */
 export function errorCodeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;

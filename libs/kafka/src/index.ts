@@ -27,6 +27,7 @@ export {
   NonRetriableError,
   RetriableError,
   classifyHandlerError,
+  isDependencyUnavailable,
   classifyPublishError,
   retryAfterMsOf,
   type ErrorOutcome,

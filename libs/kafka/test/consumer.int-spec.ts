@@ -371,6 +371,70 @@ describe('kafka runtime against a real broker', () => {
     }
   });
 
+  test('a handler failing because its database is down waits in place: no attempt spent, no retry record, order kept', async () => {
+    const h = await harness('outage');
+    const seen: Array<{ n: number; attempt: number }> = [];
+    let downUntil = 0;
+    const consumer = consumerFor(h, async (value, ctx) => {
+      if (Date.now() < downUntil) {
+        // What pg answers while PostgreSQL restarts, wrapped as TypeORM wraps it.
+        throw Object.assign(new Error('query failed'), {
+          driverError: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+            code: 'ECONNREFUSED',
+          }),
+        });
+      }
+      seen.push({ n: value.n, attempt: ctx.attempt });
+    });
+    try {
+      await consumer.start();
+      downUntil = Date.now() + 3_000;
+      await h.producer.send(h.topic, [
+        { key: 'k', value: { id: 'o1', n: 1 } },
+        { key: 'k', value: { id: 'o2', n: 2 } },
+      ]);
+      await waitFor('both handled once the database is back', () => seen.length === 2, 20_000);
+      assert.ok(Date.now() >= downUntil);
+      assert.deepEqual(seen, [
+        { n: 1, attempt: 1 },
+        { n: 2, attempt: 1 },
+      ]);
+      assert.equal(await metricValue(h.registry, 'kafka_messages_retried_total'), 0);
+      assert.ok(
+        (await metricValue(h.registry, 'kafka_messages_failed_total', { outcome: 'dependency-wait' }))! >= 2,
+      );
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1, timeoutMs: 2_000 });
+      assert.equal(dlq.length, 0);
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
+  test('a dependency down for longer than dependencyOutageWaitMs: the message then takes the normal retry path', async () => {
+    const h = await harness('outage-long');
+    const attempts: number[] = [];
+    const consumer = consumerFor(
+      h,
+      async (_value, ctx) => {
+        attempts.push(ctx.attempt);
+        throw Object.assign(new Error('Connection terminated unexpectedly'), {});
+      },
+      { dependencyOutageWaitMs: 300 },
+    );
+    try {
+      await consumer.start();
+      await h.producer.send(h.topic, [{ key: 'k', value: { id: 'l', n: 1 } }]);
+      const dlq = await collectMessages(h.kafka, dlqTopicOf(h.topic.name), { count: 1 });
+      assert.equal(dlq.length, 1);
+      assert.equal(dlq[0]!.headers[FleetHeaders.dlqReason], 'RETRIES_EXHAUSTED');
+      assert.deepEqual([...new Set(attempts)], [1, 2, 3], 'each attempt waited, then counted');
+    } finally {
+      await consumer.stop();
+      await h.close();
+    }
+  });
+
   test('(d) a handler always failing → DLQ after the configured attempts, attempt count recorded', async () => {
     const h = await harness('failing');
     const attempts: number[] = [];
