@@ -30,7 +30,7 @@ describe('message-router config', () => {
     const config = parseConfig(configSchema, env);
     assert.equal(config.HEALTH_PORT, 9474);
     assert.equal(config.ROUTER_CONSUMER_GROUP, 'message-router');
-    assert.equal(config.ROUTER_MAX_ATTEMPTS, 3);
+    assert.equal(config.ROUTER_MAX_ATTEMPTS, 6);
     assert.equal(config.ROUTER_RETRY_INITIAL_BACKOFF_MS, 1_000);
     assert.equal(config.ROUTER_DEDUP_TTL_SECONDS, 86_400);
     assert.equal(config.WHATSAPP_API_VERSION, 'v21.0');

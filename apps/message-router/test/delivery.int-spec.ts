@@ -17,7 +17,8 @@ describe('message-router delivers outgoing messages (real Kafka, PostgreSQL, Red
 
   before(async () => {
     f = await RouterFixture.create();
-    router = await f.startRouter();
+    // The budget these tests count on (the default is 6).
+    router = await f.startRouter({ ROUTER_MAX_ATTEMPTS: '3' });
   });
 
   after(async () => {
