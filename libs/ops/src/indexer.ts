@@ -38,6 +38,30 @@ const epochIsoOrNull = (value: string | undefined) =>
 const int = (value: string | undefined, fallback: number) =>
   value !== undefined && /^-?\d+$/.test(value) ? Number(value) : fallback;
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text PostgreSQL can hold: NUL (which `jsonb` and `text` refuse) and lone UTF-16 surrogates
+ * (which have no UTF-8 encoding) become U+FFFD, as invalid UTF-8 already does when a key or header
+ * is decoded. Dead letters are exactly the records that carry such bytes — a key, a header or a
+ * parser's message quoting the input — and one of them must not stop the index of its partition.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** The rows as the `jsonb` parameter of the inserts, every string (header names too) storable. */
+function storableJson(rows: readonly object[]): string {
+  return JSON.stringify(rows, (name, value: unknown) =>
+    typeof value === 'string'
+      ? storableText(value)
+      : name === 'headers' && value !== null && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), v]))
+        : value,
+  );
+}
+
 /**
  * Copies every record of the fleet's `.dlq` and `.retry` topics into PostgreSQL
  * (`ops_dead_letters`, `ops_retries`), where operators filter, redrive and discard them and an
@@ -127,7 +151,7 @@ export class DeadLetterIndexer {
            failed_at timestamptz, redrive_count int, status text, status_reason text)
        ON CONFLICT (dlq_topic, dlq_partition, dlq_offset) DO NOTHING
        RETURNING topic, status`,
-      [JSON.stringify(rows)],
+      [storableJson(rows)],
     );
     for (const row of inserted) this.metrics.indexed.inc({ topic: row.topic, status: row.status });
     for (const row of rows.filter((r) => r.status === 'PARKED')) {
@@ -170,7 +194,7 @@ export class DeadLetterIndexer {
          attempt int, due_at timestamptz, last_error text, event_id text, key text, redrive_id uuid,
          redrive_count int, written_at timestamptz)
        ON CONFLICT DO NOTHING`,
-      [JSON.stringify(rows)],
+      [storableJson(rows)],
     );
   }
 }
