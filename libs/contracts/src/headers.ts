@@ -33,6 +33,11 @@ export const FleetHeaders = {
   dlqAttempts: 'x-dlq-attempts',
   dlqConsumerGroup: 'x-dlq-consumer-group',
   dlqFailedAt: 'x-dlq-failed-at',
+  /**
+   * On `.dlq` records whose value was left out: its size and why (the record with the failure
+   * headers on top was over the broker's limit). The value stays at its original coordinates.
+   */
+  dlqValueDropped: 'x-dlq-value-dropped',
   /** Last error seen before a retry, for operators reading `.retry` topics. */
   lastError: 'x-last-error',
 

@@ -4,6 +4,7 @@ import { type Registry } from 'prom-client';
 import { backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff';
 import {
   classifyHandlerError,
+  classifyPublishError,
   errorCodeOf,
   errorMessageOf,
   isDependencyUnavailable,
@@ -716,9 +717,24 @@ export class FleetConsumer {
       [FleetHeaders.firstFailureAt]: delivery.firstFailureAt ?? new Date().toISOString(),
       [FleetHeaders.lastError]: `${errorCodeOf(error)}: ${errorMessageOf(error)}`.slice(0, 1_000),
     };
-    await this.options.producer.sendRaw(retryTopicOf(delivery.originalTopic), [
-      { key: message.key, value: message.value, headers },
-    ]);
+    try {
+      await this.options.producer.sendRaw(retryTopicOf(delivery.originalTopic), [
+        { key: message.key, value: message.value, headers },
+      ]);
+    } catch (sendError) {
+      // The broker refuses the retry record itself (a value near its limit no longer fits with the
+      // retry headers on top): no retry can ever be written, so the message is dead-lettered now
+      // rather than failing the batch and blocking the partition for good.
+      if (classifyPublishError(sendError) !== 'rejected') throw sendError;
+      await this.deadLetter(
+        message,
+        delivery,
+        'NON_RETRIABLE',
+        'RETRY_RECORD_REJECTED',
+        `the retry record was refused (${errorMessageOf(sendError)}); last error: ${errorCodeOf(error)}: ${errorMessageOf(error)}`,
+      );
+      return;
+    }
     this.metrics.retried.inc({ topic: delivery.originalTopic, group: this.options.groupId });
     this.options.logger.warn(
       {
@@ -756,9 +772,26 @@ export class FleetConsumer {
       [FleetHeaders.dlqFailedAt]: new Date().toISOString(),
     };
     // The value and key travel byte for byte: the DLQ is for replay, not for reinterpretation.
-    await this.options.producer.sendRaw(dlqTopicOf(delivery.originalTopic), [
-      { key: message.key, value: message.value, headers },
-    ]);
+    const dlqTopic = dlqTopicOf(delivery.originalTopic);
+    try {
+      await this.options.producer.sendRaw(dlqTopic, [{ key: message.key, value: message.value, headers }]);
+    } catch (sendError) {
+      // A value near the broker's limit no longer fits with the failure headers on top. Failing here
+      // would fail the batch and refetch the same record forever (a partition blocked by one
+      // poison); the dead letter goes without its value instead, which stays at its coordinates.
+      if (classifyPublishError(sendError) !== 'rejected' || !message.value) throw sendError;
+      await this.options.producer.sendRaw(dlqTopic, [
+        {
+          key: message.key,
+          value: null,
+          headers: {
+            ...headers,
+            [FleetHeaders.dlqValueDropped]:
+              `${message.value.length} bytes: ${errorMessageOf(sendError)}`.slice(0, 500),
+          },
+        },
+      ]);
+    }
     this.metrics.deadLettered.inc({ topic: delivery.originalTopic, group: this.options.groupId, reason });
     this.options.logger.error(
       {
