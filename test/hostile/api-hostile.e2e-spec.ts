@@ -1217,7 +1217,7 @@ describe('hostile input at every api route (issue 21)', () => {
       admin('GET /v1/admin/queues', 'GET', '/v1/admin/queues'),
       admin('GET /v1/admin/charts', 'GET', '/v1/admin/charts'),
       admin('GET /v1/admin/charts/:name', 'GET', '/v1/admin/charts/:name', {
-        params: { name: 'http-latency' },
+        params: { name: 'processed' },
         strictParams: false,
         query: { range: '15m' },
       }),
@@ -1254,11 +1254,12 @@ describe('hostile input at every api route (issue 21)', () => {
   };
 
   test('every route: hostile cases answered 4xx with a reason (never 5xx), nothing stored', async () => {
-    for (const route of routes()) {
+    for (const [i, route] of routes().entries()) {
       tallies.set(route.name, { cases: 0, c2xx: 0, c4xx: 0, c5xx: 0, unsendable: 0 });
       await fc.assert(
         fc.asyncProperty(caseArb(route), (c) => judge(route, c)),
-        { seed: SEED, numRuns: route.runs ?? RUNS, endOnFailure: true },
+        // One seed per route (the campaign's plus the route's place): routes do not replay each other's choices.
+        { seed: SEED + i, numRuns: route.runs ?? RUNS, endOnFailure: true },
       );
     }
   });
