@@ -86,7 +86,8 @@ export interface ChatFleet {
   startReplica(app: string, env?: Record<string, string>): Promise<AppProcess>;
   /** The env the fleet runs `app` with (the same that {@link startReplica} uses). */
   envOf(app: string): Record<string, string>;
-  stop(): Promise<void>;
+  /** Stops every app; `keepSchema` leaves the database schema for a later look (the fault checker). */
+  stop(options?: { keepSchema?: boolean }): Promise<void>;
 }
 
 /** Bundles an app's extra entry (its migrations command) beside its test bundle, once. */
@@ -253,7 +254,8 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       const list = replicas[app];
       if (!list || !appEnv[app]) throw new Error(`startReplica: this fleet runs no ${app}`);
       const replica = await AppProcess.start({ app, env: { ...appEnv[app], ...env } });
-      await replica.waitForHealth('/health/ready');
+      // The exporter's boot (V8 flags, its signing key published) takes tens of seconds on a busy box.
+      await replica.waitForHealth('/health/ready', 90_000);
       list.push(replica);
       return replica;
     },
@@ -261,10 +263,11 @@ export async function startChatFleet(options: ChatFleetOptions = {}): Promise<Ch
       if (!appEnv[app]) throw new Error(`envOf: this fleet runs no ${app}`);
       return { ...appEnv[app] };
     },
-    async stop() {
+    async stop({ keepSchema = false } = {}) {
       await Promise.allSettled(apps().map((app) => app.stop()));
       await fake.stop();
-      await db.drop();
+      if (keepSchema) await db.dataSource.destroy();
+      else await db.drop();
     },
   };
 }

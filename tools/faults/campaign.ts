@@ -55,6 +55,8 @@ export interface CampaignOptions {
    * `commit-before-effect` acknowledges a record before its channel call is done.
    */
   mutant?: Mutant;
+  /** Leave the run's database schema and topics behind for a later `checker.ts <run dir>`. */
+  keepData?: boolean;
 }
 
 export const MUTANTS = {
@@ -365,7 +367,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   log(formatVerdict(verdict));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  await fleet.stop();
+  // A CLI run keeps its schema, so `checker.ts <run dir>` can judge it again; the test drops it.
+  await fleet.stop({ keepSchema: options.keepData ?? false });
   await Promise.allSettled([llm.stop(), receiver.close(), toxiproxy?.stop()]);
   const result: CampaignResult = {
     verdict,
@@ -540,6 +543,7 @@ if (require.main === module) {
     settleSeconds: Number(values.settle),
     conversations: Number(values.conversations),
     ...(values.mutant ? { mutant: values.mutant as Mutant } : {}),
+    keepData: true,
   };
   if (options.mutant && !(options.mutant in MUTANTS)) {
     console.error(`unknown mutant ${options.mutant}; known: ${Object.keys(MUTANTS).join(', ')}`);

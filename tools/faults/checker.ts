@@ -306,30 +306,34 @@ export async function check(runDir: string, sources: CheckSources): Promise<Verd
   flows.push(u);
 
   // ---- stories and exports: the job final; an export's webhook taken once per event ------------
-  const jobFlow = async (flow: 'story' | 'export', jobIds: string[]): Promise<FlowVerdict> => {
-    const j = emptyVerdict(flow, jobIds.length);
-    const jobRows = await byId('SELECT id::text AS id, status FROM jobs WHERE id = ANY($1::uuid[])', jobIds);
-    for (const id of jobIds) {
-      const row = jobRows.get(id);
-      if (!row) j.lost.push(`${id}: acknowledged, no job`);
-      else if (row.status === 'COMPLETED') j.effected++;
-      else if (row.status === 'FAILED' || row.status === 'CANCELLED') {
-        if (!deadLetter(j, id)) j.deadLettered++;
-      } else j.stuck.push(`${id}: ${String(row.status)}`);
-    }
-    return j;
-  };
+  // A finished job's row may be gone: job retention keeps the newest finished jobs per kind
+  // (JOB_KEEP_COMPLETED …). So the outcome is read where it lasts: the story's own enhancement
+  // state, and the export's completion webhook at the receiver.
   const stories = acks.filter((a): a is Extract<Ack, { flow: 'story' }> => a.flow === 'story');
-  const s = await jobFlow(
-    'story',
-    stories.map((a) => a.jobId),
+  const s = emptyVerdict('story', stories.length);
+  const storyRows = await byId(
+    'SELECT id::text AS id, enhancement_status, scores_source FROM stories WHERE id = ANY($1::uuid[])',
+    stories.map((a) => a.id),
   );
-  s.notes.push('the effect (the story scored) overwrites; counted by the job reaching COMPLETED');
+  for (const ack of stories) {
+    const row = storyRows.get(ack.id);
+    if (!row) s.lost.push(`${ack.id}: acknowledged, no story`);
+    else if (row.enhancement_status === 'ENHANCED' && row.scores_source === 'llm') s.effected++;
+    else if (row.enhancement_status === 'LLM_UNAVAILABLE' || row.enhancement_status === 'FAILED') {
+      if (!deadLetter(s, ack.jobId)) s.deadLettered++;
+      const reason = `story ${String(row.enhancement_status)}`;
+      s.reasons[reason] = (s.reasons[reason] ?? 0) + 1;
+    } else s.stuck.push(`${ack.id}: ${String(row.enhancement_status)}`);
+  }
+  s.notes.push(
+    'effected = the story ENHANCED with the LLM scores; a second scoring overwrites, so duplicates do not apply',
+  );
   flows.push(s);
+
   const exportIds = acks.filter((a) => a.flow === 'export').map((a) => a.id);
-  const e = await jobFlow('export', exportIds);
-  // The receiver takes each webhook-id once; an export's completion delivered under two ids, or
-  // two 2xx answers for one id, is a duplicate effect.
+  const e = emptyVerdict('export', exportIds.length);
+  // The receiver takes each webhook-id once; an export's completion delivered under two ids is a
+  // duplicate effect.
   const completions = new Map<string, Set<string>>();
   const taken = new Map<string, number>();
   for (const d of deliveries) {
@@ -337,22 +341,32 @@ export async function check(runDir: string, sources: CheckSources): Promise<Verd
     taken.set(d.webhookId, (taken.get(d.webhookId) ?? 0) + 1);
     for (const id of idsIn(d.body)) completions.set(id, (completions.get(id) ?? new Set()).add(d.webhookId));
   }
+  const exportRows = await byId(
+    'SELECT id::text AS id, status FROM jobs WHERE id = ANY($1::uuid[])',
+    exportIds,
+  );
   let redelivered = 0;
+  let purged = 0;
   for (const id of exportIds) {
     const ids = completions.get(id);
+    const row = exportRows.get(id);
     if (ids && ids.size > 1) e.duplicates.push(`${id}: completion webhook under ${ids.size} ids`);
     for (const webhookId of ids ?? []) redelivered += Math.max(0, (taken.get(webhookId) ?? 0) - 1);
+    if (ids) {
+      e.effected++;
+      if (!row) purged++;
+    } else if (row?.status === 'FAILED' || row?.status === 'CANCELLED') {
+      if (!deadLetter(e, id)) e.deadLettered++;
+    } else if (row?.status === 'COMPLETED') e.lost.push(`${id}: COMPLETED, no webhook received`);
+    else if (row) e.stuck.push(`${id}: ${String(row.status)}`);
+    else e.lost.push(`${id}: acknowledged, no job and no webhook`);
   }
   // The same webhook-id answered 2xx twice is a redelivery, which a Standard Webhooks receiver
   // drops on its id (this receiver's `events` too): reported, not an effect.
   e.notes.push(
-    `${redelivered} redelivery(ies) under an id already taken (deduplicated by the receiver on webhook-id)`,
+    `effected = its completion webhook received (${purged} of those jobs already purged by retention); ` +
+      `${redelivered} redelivery(ies) under an id already taken (deduplicated by the receiver on webhook-id)`,
   );
-  const rows = await byId('SELECT id::text AS id, status FROM jobs WHERE id = ANY($1::uuid[])', exportIds);
-  for (const id of exportIds) {
-    if (rows.get(id)?.status === 'COMPLETED' && !completions.has(id))
-      e.lost.push(`${id}: COMPLETED, no webhook received`);
-  }
   flows.push(e);
 
   // ---- outbox probes (F9): every committed row published ---------------------------------------

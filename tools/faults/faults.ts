@@ -11,7 +11,7 @@ import { Client as PgClient } from 'pg';
 import { request } from 'undici';
 import type { FakeChannelServer } from '@fleet/channels/testing';
 import type { FakeLlmServer } from '@fleet/llm/testing';
-import type { AppProcess } from '@fleet/service-kit/testing';
+import { AppProcess } from '@fleet/service-kit/testing';
 import type { ChatFleet } from '../../test/chat/harness';
 import { type Ack } from './checker';
 
@@ -160,32 +160,28 @@ async function f3(ctx: FaultContext): Promise<string> {
 }
 
 async function f4(ctx: FaultContext): Promise<string> {
-  // Apps that join a group within seconds (the exporter's boot, publishing its key, takes longer
-  // than the storm's period).
-  const quick = ['message-router', 'file-merge', 'generation'];
-  const { app, list } = pick(
-    ctx,
-    workers(ctx).filter((w) => quick.includes(w.app)),
-  );
+  // Members join and leave every 2–4 s, without waiting for each other to be ready: the group
+  // rebalances again and again while the fleet's own replicas keep working.
+  const app = pick(ctx, ['message-router', 'file-merge', 'generation', 'exporter']);
+  const env = ctx.fleet.envOf(app);
   const extra: AppProcess[] = [];
-  let changes = 0;
+  const leaving: Promise<unknown>[] = [];
+  let joins = 0;
+  let leaves = 0;
   const until = Date.now() + 20_000;
   while (Date.now() < until) {
-    if (extra.length < 2 && (extra.length === 0 || ctx.random() < 0.6)) {
-      extra.push(await ctx.fleet.startReplica(app));
+    if (extra.length < 3 && (extra.length === 0 || ctx.random() < 0.6)) {
+      extra.push(await AppProcess.start({ app, env }));
+      joins++;
     } else {
-      const leaving = extra.shift()!;
-      await leaving.stop('SIGTERM');
-      list.splice(list.indexOf(leaving), 1);
+      leaving.push(extra.shift()!.stop('SIGTERM'));
+      leaves++;
     }
-    changes++;
     await sleep(2_000 + Math.floor(ctx.random() * 2_000));
   }
-  for (const leaving of extra) {
-    await leaving.stop('SIGTERM');
-    list.splice(list.indexOf(leaving), 1);
-  }
-  return `${app}: ${changes} membership changes in 20 s`;
+  leaving.push(...extra.map((p) => p.stop('SIGTERM')));
+  await Promise.allSettled(leaving);
+  return `${app}: ${joins} joins and ${joins} leaves in 20 s (${leaves} mid-storm)`;
 }
 
 async function f6(ctx: FaultContext): Promise<string> {
