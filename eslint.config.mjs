@@ -100,6 +100,13 @@ export default tseslint.config(
     },
   },
   {
+    // The fault campaign's short variant runs the campaign of tools/faults.
+    files: ['test/faults/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { ...BOUNDARIES, allow: ['../../tools/faults/campaign'] }],
+    },
+  },
+  {
     // The deployment tests check the Helm chart's env against each app's own config schema.
     files: ['test/deploy/**/*.ts'],
     rules: {

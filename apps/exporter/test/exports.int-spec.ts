@@ -9,11 +9,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exportCallbackRequested, inNamespace } from '@fleet/contracts';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { recordTopic, waitFor } from '@fleet/kafka/testing';
 import { callbackEventId } from '@fleet/webhooks';
 import { startFakeReceiver } from '@fleet/webhooks/testing';
 import { type Job } from '@fleet/jobs';
-import { BROKERS, CALLBACK_SECRET, ExporterFixture, readZip, runVerify, sha256, writeZip } from './harness';
+import { CALLBACK_SECRET, ExporterFixture, readZip, runVerify, sha256, writeZip } from './harness';
 
 const MiB = 1024 * 1024;
 
@@ -236,54 +236,44 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
 
   test('the callback topic replayed after a delivery (a reset consumer, a re-synced mirror): export.completed is not POSTed again', async () => {
     const sink = await startFakeReceiver({ secret: CALLBACK_SECRET });
-    const kafka = new Kafka({
-      clientId: 'exporter-replay',
-      brokers: BROKERS.split(','),
-      logLevel: logLevel.NOTHING,
-    });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    const reader = kafka.consumer({ groupId: `exporter-replay-${randomBytes(4).toString('hex')}` });
+    const producer = fx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const topic = inNamespace(exportCallbackRequested, fx.namespace).name;
+    const recording = await recordTopic(fx.kafka, topic);
     try {
       const project = await fx.createProject();
       const job = await fx.createExport({ projectId: project.id, engines: ['ue5'], callbackUrl: sink.url });
       assert.equal((await fx.waitForFinished(job.id)).status, 'COMPLETED');
       await sink.waitForEvents(1, 30_000);
-      // Every callback request of this export read back and produced again, unchanged.
-      const topic = inNamespace(exportCallbackRequested, fx.namespace).name;
-      const copies: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] = [];
-      await Promise.all([producer.connect(), reader.connect()]);
-      await reader.subscribe({ topics: [topic], fromBeginning: true });
-      await reader.run({
-        eachMessage: async ({ message }) => {
-          if (message.value?.toString().includes(job.id)) {
-            copies.push({ key: message.key, value: message.value, headers: message.headers ?? {} });
-          }
-        },
-      });
-      const deadline = Date.now() + 30_000;
-      while (copies.length === 0 && Date.now() < deadline) await sleep(100);
-      assert.equal(copies.length, 1, 'one callback request for the export');
-      const duplicates = () =>
-        Promise.all(
-          fx.exporterProcesses().map((p) =>
-            p.metric('exporter_callback_deliveries_total', {
-              type: 'export.completed',
-              outcome: 'duplicate',
-            }),
-          ),
-        );
-      const before = (await duplicates()).reduce<number>((a, b) => a + (b ?? 0), 0);
-      await producer.send({ topic, acks: -1, messages: [...copies, ...copies] });
-      const until = Date.now() + 30_000;
-      let after = before;
-      while (after < before + 2 && Date.now() < until) {
-        await sleep(200);
-        after = (await duplicates()).reduce<number>((a, b) => a + (b ?? 0), 0);
-      }
-      assert.equal(after - before, 2, 'both replayed requests seen and skipped');
+      // The export's callback request read back and produced again, unchanged, twice.
+      const ours = () => recording.messages.filter((m) => m.value?.toString().includes(job.id));
+      await recording.until('the callback request on its topic', () => ours().length === 1, 30_000);
+      const copy = ours()[0]!;
+      const duplicates = async () =>
+        (
+          await Promise.all(
+            fx
+              .exporterProcesses()
+              .map((p) =>
+                p.metric('exporter_callback_deliveries_total', {
+                  type: 'export.completed',
+                  outcome: 'duplicate',
+                }),
+              ),
+          )
+        ).reduce<number>((a, b) => a + (b ?? 0), 0);
+      const before = await duplicates();
+      await producer.connect();
+      const record = { key: copy.key, value: copy.value, headers: copy.headers };
+      await producer.send({ topic, acks: -1, messages: [record, record] });
+      await waitFor(
+        'both replayed requests seen and skipped',
+        async () => (await duplicates()) - before === 2,
+        30_000,
+      );
+      await sleep(500);
       assert.equal(sink.deliveries.length, 1, JSON.stringify(sink.deliveries.map((d) => d.status)));
     } finally {
-      await Promise.allSettled([reader.disconnect(), producer.disconnect()]);
+      await Promise.allSettled([recording.stop(), producer.disconnect()]);
       await sink.close();
     }
   });

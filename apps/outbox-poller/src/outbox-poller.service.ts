@@ -7,7 +7,7 @@ import {
   type DataSource,
   type NotificationListener,
 } from '@fleet/db';
-import { checkKafka, provisionTopics } from '@fleet/kafka';
+import { checkKafka, provisionTopics, TopicGuard, type KafkaClient } from '@fleet/kafka';
 import { type Logger } from '@fleet/observability';
 import { OUTBOX_ENTITIES, OUTBOX_MIGRATIONS, OUTBOX_NOTIFY_CHANNEL, OutboxStore } from '@fleet/outbox';
 import { closeRedisClient, createRedisClient, pingRedis, publishAll, type RedisClient } from '@fleet/redis';
@@ -18,14 +18,12 @@ import {
   SERVICE_LOGGER,
   type GuardedProducer,
 } from '@fleet/service-kit';
-import { type Admin } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import { ALL_TOPICS, inNamespace } from '@fleet/contracts';
 import { type Config } from './config';
 import { relayMetrics } from './metrics';
 import { OutboxPurger } from './purger';
 import { OutboxRelay } from './relay';
-import { TopicGuard } from './topic-guard';
 
 /**
  * Owns the poller's connections and its relay loop: Postgres (pool + a LISTEN connection), the
@@ -42,7 +40,7 @@ export class OutboxPollerService implements OnApplicationBootstrap, OnModuleDest
   private readonly redis: RedisClient;
   private readonly store = new OutboxStore();
   /** Its own client: the topic checks must never touch the producer's metadata targets. */
-  private readonly admin: Admin;
+  private readonly admin: ReturnType<KafkaClient['admin']>;
   private readonly topicGuard: TopicGuard;
 
   constructor(

@@ -6,7 +6,7 @@ import { classifyPublishError, type FleetProducer, type TopicRecords } from '@fl
 import { type Logger } from '@fleet/observability';
 import { type ClaimedEvent, type OutboxRetryPolicy, type OutboxStore } from '@fleet/outbox';
 import { type RelayMetrics } from './metrics';
-import { type TopicGuard } from './topic-guard';
+import { type TopicGuard } from '@fleet/kafka';
 
 /** Publishes notifications; best effort (a missed notification loses no event). */
 export interface Notifier {

@@ -56,5 +56,6 @@ export {
 export { type RuntimeLogger } from './logger';
 export { kafkaMetrics, type KafkaMetrics } from './metrics';
 export { contextFromHeaders } from './tracing';
+export { TopicGuard } from './topic-guard';
 // The client type travels with the factory so callers can hold one without importing kafkajs.
 export type { Kafka as KafkaClient } from 'kafkajs';

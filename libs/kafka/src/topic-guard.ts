@@ -6,7 +6,7 @@ import { type Admin } from 'kafkajs';
  * exist (auto-creation is off), that topic stays in its metadata targets, and every later metadata
  * refresh fails with "This server does not host this topic-partition" — for every topic, until the
  * process restarts (tulios/kafkajs#815, #1078). One outbox row with a wrong or not yet provisioned
- * topic stalled the whole poller that way (found by the fault campaign, tools/faults F9). With the
+ * topic stalled the whole poller that way (found by the fault campaign, tools/faults F9, in the outbox-poller). With the
  * guard such a row is rejected on its own (its key held back, parked after its attempts) and the
  * producer never learns the name.
  *
