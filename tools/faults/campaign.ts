@@ -260,6 +260,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     toxiproxy: toxiproxy?.proxy,
     proxiedRouter,
     fakeTimeLib,
+    routersOnly: options.mutant !== undefined,
     log,
   };
 

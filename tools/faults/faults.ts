@@ -80,6 +80,8 @@ export interface FaultContext {
   /** Env of the replica routed through Toxiproxy (F13), if one runs. */
   proxiedRouter?: AppProcess;
   fakeTimeLib?: string;
+  /** F2 kills routers only (a mutant run: the broken code is the router's). */
+  routersOnly?: boolean;
   log(line: string): void;
 }
 
@@ -124,7 +126,10 @@ async function killAndReplace(
 }
 
 async function f2(ctx: FaultContext): Promise<string> {
-  const { app, list } = pick(ctx, workers(ctx));
+  const { app, list } = pick(
+    ctx,
+    workers(ctx).filter((w) => !ctx.routersOnly || w.app === 'message-router'),
+  );
   const victim = pick(ctx, list);
   if (app === 'message-router') {
     // Slow answers keep calls in flight: the kill lands after the channel took a message and
