@@ -251,14 +251,12 @@ describe('exporter: bundles, signatures, callbacks (local Kafka, PostgreSQL, Red
       const duplicates = async () =>
         (
           await Promise.all(
-            fx
-              .exporterProcesses()
-              .map((p) =>
-                p.metric('exporter_callback_deliveries_total', {
-                  type: 'export.completed',
-                  outcome: 'duplicate',
-                }),
-              ),
+            fx.exporterProcesses().map((p) =>
+              p.metric('exporter_callback_deliveries_total', {
+                type: 'export.completed',
+                outcome: 'duplicate',
+              }),
+            ),
           )
         ).reduce<number>((a, b) => a + (b ?? 0), 0);
       const before = await duplicates();
