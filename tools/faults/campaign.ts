@@ -67,8 +67,10 @@ export const MUTANTS = {
   'commit-before-effect': [
     {
       find: /const result = await this\.deliver\(message, plan, (context\d*)\);/,
+      // The effect runs 1.5 s after the record is acknowledged, as a handler that hands its work
+      // to an in-memory queue would: a router killed in between loses it.
       replace:
-        'void this.deliver(message, plan, $1).catch(() => undefined); const result = { kind: "done" };',
+        'void new Promise((r) => setTimeout(r, 1500)).then(() => this.deliver(message, plan, $1)).catch(() => undefined); const result = { kind: "done" };',
     },
   ],
 } as const;
