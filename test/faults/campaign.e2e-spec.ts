@@ -42,6 +42,7 @@ describe('fault campaign, short variant (F1 F2 F5 F7 F8, seed 21)', () => {
       assert.ok((flows.get(flow)?.acknowledged ?? 0) > 0, `some ${flow} requests acknowledged`);
     }
     assert.deepEqual(result.workload.refused, [], 'no valid request refused with a 4xx');
+    assert.deepEqual(result.crashed, [], 'no replica exited by itself');
     for (const f of result.verdict.flows) {
       assert.deepEqual(f.lost, [], `${f.flow}: nothing lost`);
       assert.deepEqual(f.duplicates, [], `${f.flow}: no duplicate effect`);

@@ -23,6 +23,7 @@ import { startFakeReceiver } from '@fleet/webhooks/testing';
 import { EXPORT_CALLBACK_SECRET, startChatFleet, type ChatFleet } from '../../test/chat/harness';
 import { check, formatVerdict, type CheckSources, type Verdict } from './checker';
 import {
+  alive,
   FAULT_KINDS,
   FAULT_NAMES,
   inject,
@@ -93,6 +94,8 @@ export interface CampaignResult {
   durationMs: number;
   workload: Workload['stats'];
   runDir: string;
+  /** Replicas that exited without the campaign killing them. */
+  crashed: string[];
 }
 
 /** mulberry32: a small seeded PRNG, so a schedule can be replayed. */
@@ -336,6 +339,22 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     writeFileSync(join(runDir, 'faults.json'), `${JSON.stringify(faults, null, 2)}\n`);
     await sleep(2_000 + Math.floor(random() * 4_000));
   }
+  // A replica that exited without the campaign killing it crashed: that is a failure of its own.
+  const fleetApps = [
+    fleet.api,
+    ...fleet.pollers,
+    ...fleet.routers,
+    ...fleet.fileMerge,
+    ...fleet.generation,
+    ...fleet.exporters,
+  ];
+  const crashed = fleetApps
+    .filter((p) => !alive(p))
+    .map(
+      (p) =>
+        `${p.app} pid ${p.child.pid} exited by itself (${p.child.exitCode ?? p.child.signalCode}); log ${p.logFile}`,
+    );
+  for (const line of crashed) log(`CRASH: ${line}`);
   const faultsEnded = Date.now();
   log(`faults done after ${((faultsEnded - started) / 1000).toFixed(0)} s; stopping the workload`);
   await workload.stop();
@@ -374,11 +393,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   await fleet.stop({ keepSchema: options.keepData ?? false });
   await Promise.allSettled([llm.stop(), receiver.close(), toxiproxy?.stop()]);
   const result: CampaignResult = {
-    verdict,
+    verdict: { ...verdict, ok: verdict.ok && crashed.length === 0 },
     faults,
     durationMs: Date.now() - started,
     workload: workload.stats,
     runDir,
+    crashed,
   };
   writeFileSync(join(runDir, 'result.md'), resultTable(result, options));
   return result;
@@ -509,7 +529,8 @@ export function resultTable(result: CampaignResult, options: CampaignOptions): s
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...flows,
     '',
-    `Workload: ${result.workload.retried} api calls retried (5xx or no answer), ${result.workload.abandoned} given up (never acknowledged), ` +
+    `Replicas that exited by themselves: ${result.crashed.length}. ` +
+      `Workload: ${result.workload.retried} api calls retried (5xx or no answer), ${result.workload.abandoned} given up (never acknowledged), ` +
       `${result.workload.refused.length} refused with a 4xx.`,
     '',
   ].join('\n');
@@ -559,6 +580,11 @@ if (require.main === module) {
       const full = FAULT_KINDS.every((k) => result.faults.filter((f) => f.kind === k).length >= 3);
       if (full && options.minutes >= 20) {
         writeFileSync(join(ROOT, 'docs/faults.md'), faultsDoc(table));
+        // The file is checked by prettier like every other document.
+        execFileSync(join(ROOT, 'node_modules/.bin/prettier'), ['--write', 'docs/faults.md'], {
+          cwd: ROOT,
+          stdio: 'ignore',
+        });
         console.log('docs/faults.md regenerated');
       }
       process.exit(result.verdict.ok ? 0 : 1);

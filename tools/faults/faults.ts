@@ -102,6 +102,9 @@ async function crashAndRestart(ctx: FaultContext, server: string, downMs: number
 }
 
 /** The worker replicas the campaign may kill, pause or churn: never the api (it has no peers). */
+/** Whether a replica is still running (one that exited by itself is reported by the runner). */
+export const alive = (p: AppProcess) => p.child.exitCode === null && p.child.signalCode === null;
+
 function workers(ctx: FaultContext): { app: string; list: AppProcess[] }[] {
   const f = ctx.fleet;
   return [
@@ -130,7 +133,7 @@ async function f2(ctx: FaultContext): Promise<string> {
     ctx,
     workers(ctx).filter((w) => !ctx.routersOnly || w.app === 'message-router'),
   );
-  const victim = pick(ctx, list);
+  const victim = pick(ctx, list.filter(alive));
   if (app === 'message-router') {
     // Slow answers keep calls in flight: the kill lands after the channel took a message and
     // before the router recorded it (the effect done, its commit not).
@@ -153,7 +156,7 @@ async function f3(ctx: FaultContext): Promise<string> {
     ctx,
     workers(ctx).filter((w) => w.app !== 'outbox-poller'),
   );
-  const victim = pick(ctx, list);
+  const victim = pick(ctx, list.filter(alive));
   const pid = victim.child.pid!;
   process.kill(pid, 'SIGSTOP');
   // Past the session timeout (campaign routers: 6 s; the others 10 s by default) and a rebalance.
