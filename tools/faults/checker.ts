@@ -223,6 +223,7 @@ export async function check(runDir: string, sources: CheckSources): Promise<Verd
     const rows = await byId('SELECT id::text AS id, status FROM messages WHERE id = ANY($1::uuid[])', [
       ...chatAcks.keys(),
     ]);
+    const unfinished: string[] = [];
     for (const [id] of chatAcks) {
       const times = accepted.get(id) ?? 0;
       const row = rows.get(id);
@@ -234,9 +235,44 @@ export async function check(runDir: string, sources: CheckSources): Promise<Verd
         else if (row.status === 'FAILED') v.deadLettered++;
         else if (FINAL_MESSAGE.has(String(row.status)))
           v.lost.push(`${id}: ${String(row.status)} but never at the channel`);
-        else v.stuck.push(`${id}: ${String(row.status)}`);
+        else unfinished.push(id);
       } else if (row && !FINAL_MESSAGE.has(String(row.status))) {
         v.stuck.push(`${id}: at the channel, still ${String(row.status)} in the api`);
+      }
+    }
+    // Never at the channel and not final: stuck while something still holds the work (its outbox
+    // row unpublished, its record not yet consumed); lost once nothing does (the broker took the
+    // publish but the record is not on the topic, or the router group committed past it).
+    if (unfinished.length > 0) {
+      const outbox = await pg.query<{ id: string; published_at: Date | null }>(
+        `SELECT payload->>'messageId' AS id, published_at FROM outbox_events
+          WHERE topic = $1 AND payload->>'messageId' = ANY($2::text[])`,
+        [`${sources.namespace}.chat.message.outgoing.1`, unfinished],
+      );
+      const published = new Map(outbox.rows.map((r) => [r.id, r.published_at]));
+      const where = await locate(
+        sources,
+        `${sources.namespace}.chat.message.outgoing.1`,
+        new Set(unfinished),
+      );
+      const committed = await committedOffsets(
+        sources,
+        `${sources.namespace}.message-router`,
+        `${sources.namespace}.chat.message.outgoing.1`,
+      );
+      for (const id of unfinished) {
+        const at = where.get(id);
+        if (!published.get(id)) v.stuck.push(`${id}: PENDING, its outbox row not published`);
+        else if (!at)
+          v.lost.push(`${id}: published from the outbox (the broker acknowledged it), not on the topic`);
+        else if ((committed.get(at.partition) ?? -1) > at.offset && !retried.has(id))
+          v.lost.push(
+            `${id}: message-router committed past it (partition ${at.partition}, offset ${at.offset}), never at the channel`,
+          );
+        else
+          v.stuck.push(
+            `${id}: PENDING, its record (partition ${at.partition}, offset ${at.offset}) not consumed yet`,
+          );
       }
     }
     // Order: the first acceptance of each message per conversation, for messages that neither
@@ -408,6 +444,74 @@ export async function check(runDir: string, sources: CheckSources): Promise<Verd
         f.stuck.length === 0,
     );
   return { ok, flows, reasonless, checkedAt: new Date().toISOString() };
+}
+
+/** Partition and offset of the records of `topic` whose value names one of `ids`. */
+async function locate(
+  sources: CheckSources,
+  topic: string,
+  ids: Set<string>,
+): Promise<Map<string, { partition: number; offset: number }>> {
+  const kafka = new Kafka({
+    clientId: 'faults-checker-locate',
+    brokers: sources.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const total = (await admin.fetchTopicOffsets(topic)).reduce(
+    (n, p) => n + Number(p.high) - Number(p.low),
+    0,
+  );
+  await admin.disconnect();
+  const found = new Map<string, { partition: number; offset: number }>();
+  if (total === 0) return found;
+  const consumer = kafka.consumer({ groupId: `faults-checker-locate-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`checker: read ${seen} of ${total} records of ${topic} in 120 s`)),
+      120_000,
+    );
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          seen++;
+          for (const id of idsIn(message.value?.toString() ?? '')) {
+            if (ids.has(id) && !found.has(id)) found.set(id, { partition, offset: Number(message.offset) });
+          }
+          if (seen >= total) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return found;
+}
+
+/** A consumer group's committed offset per partition of `topic` (-1: none). */
+async function committedOffsets(
+  sources: CheckSources,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const admin = new Kafka({
+    clientId: 'faults-checker-offsets',
+    brokers: sources.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The ids (`x-event-id` header) on the probe topic. */
