@@ -220,11 +220,9 @@ export class FleetProducer {
         `producer is not connected (sending to ${batches.map((b) => b.topic).join(', ')})`,
       );
     }
-    // The renewal is part of the guarded call: a broker that refuses the new session is an
-    // unavailable broker, which the breaker counts.
-    const send = async () => {
-      await this.renewIfStale();
-      return this.producer.sendBatch({
+    await this.renewIfStale();
+    const send = () =>
+      this.producer.sendBatch({
         acks: -1,
         timeout: this.ackTimeoutMs,
         compression: CompressionTypes.None,
@@ -233,7 +231,6 @@ export class FleetProducer {
           messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
         })),
       });
-    };
     let result: RecordMetadata[];
     try {
       result = await (this.guard ? this.guard.run(send) : send());
