@@ -14,7 +14,6 @@ export interface KafkaMetrics {
   lag: Gauge<'topic' | 'group' | 'partition'>;
   rebalances: Counter<'group'>;
   produced: Counter<'topic'>;
-  producerSessions: Counter;
   queuedToFallback: Counter<'topic'>;
 }
 
@@ -78,11 +77,6 @@ export function kafkaMetrics(registry: Registry): KafkaMetrics {
       name: 'kafka_messages_produced_total',
       help: 'Messages acknowledged by the broker.',
       labelNames: ['topic'],
-      registers,
-    }),
-    producerSessions: new Counter({
-      name: 'kafka_producer_sessions_renewed_total',
-      help: 'Idempotent producer sessions started anew after a failed send (a new producer id).',
       registers,
     }),
     queuedToFallback: new Counter({

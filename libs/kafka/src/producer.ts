@@ -73,64 +73,27 @@ export interface FleetProducerOptions {
  * The fleet's producer: idempotent (no duplicates from internal retries), `acks=all`, one request
  * in flight per broker so a retried batch cannot overtake the next one, payloads validated against
  * the topic contract before they leave the process, trace context in the headers.
- *
- * After a failed send the idempotent session is dropped and the next send starts a new one (a new
- * producer id, sequences from 0). kafkajs keeps per-partition sequence numbers that a request which
- * failed after some of its partitions were written leaves behind the broker's; the next records on
- * those partitions then reuse sequence numbers the broker has seen, and it answers them as
- * duplicates — acknowledged, and dropped. The fault campaign (tools/faults) lost 2 of 36,627
- * outbox events that way around broker restarts (broker log: OutOfOrderSequenceException, incoming
- * sequence behind the partition's end sequence). A new session can only duplicate a record that
- * was in flight, which the consumers' event-id dedup absorbs.
  */
 export class FleetProducer {
-  private producer: Producer;
-  /** Set by a failed send: the next send starts a new idempotent session first. */
-  private stale = false;
-  private renewing: Promise<void> | undefined;
+  private readonly producer: Producer;
   private readonly metrics: KafkaMetrics;
   private readonly ackTimeoutMs: number;
   private readonly guard: CallGuard | undefined;
   private readonly fallback: FallbackSink | undefined;
   private connected = false;
 
-  constructor(
-    private readonly kafka: Kafka,
-    options: FleetProducerOptions,
-  ) {
-    this.producer = this.create();
-    this.metrics = kafkaMetrics(options.registry);
-    this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
-    this.guard = options.guard;
-    this.fallback = options.fallback;
-  }
-
-  private create(): Producer {
-    return this.kafka.producer({
+  constructor(kafka: Kafka, options: FleetProducerOptions) {
+    this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // murmur2, as the Java client: a key lands on the same partition whichever client wrote it.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-  }
-
-  /** A new idempotent session after a failed send (one renewal at a time; sends wait for it). */
-  private async renewIfStale(): Promise<void> {
-    if (this.renewing) return this.renewing;
-    if (!this.stale) return;
-    this.renewing = (async () => {
-      const old = this.producer;
-      const next = this.create();
-      await old.disconnect().catch(() => undefined);
-      await next.connect();
-      this.producer = next;
-      this.stale = false;
-      this.metrics.producerSessions.inc();
-    })().finally(() => {
-      this.renewing = undefined;
-    });
-    return this.renewing;
+    this.metrics = kafkaMetrics(options.registry);
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    this.guard = options.guard;
+    this.fallback = options.fallback;
   }
 
   async connect(): Promise<void> {
@@ -220,7 +183,6 @@ export class FleetProducer {
         `producer is not connected (sending to ${batches.map((b) => b.topic).join(', ')})`,
       );
     }
-    await this.renewIfStale();
     const send = () =>
       this.producer.sendBatch({
         acks: -1,
@@ -231,14 +193,7 @@ export class FleetProducer {
           messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
         })),
       });
-    let result: RecordMetadata[];
-    try {
-      result = await (this.guard ? this.guard.run(send) : send());
-    } catch (error) {
-      // A breaker refusing the call sent nothing: the session stays good.
-      if ((error as { code?: unknown } | null)?.code !== 'BREAKER_OPEN') this.stale = true;
-      throw error;
-    }
+    const result = await (this.guard ? this.guard.run(send) : send());
     for (const { topic, records } of batches) this.metrics.produced.inc({ topic }, records.length);
     return result;
   }
