@@ -214,7 +214,12 @@ export class OutboxRelay {
   }
 
   private async publish(claimed: ClaimedEvent[]): Promise<BatchResult> {
-    const missing = (await this.options.topics?.missing(claimed.map((e) => e.topic))) ?? new Set();
+    // Asked through the breaker like a send: a broker that cannot answer is an unavailable broker
+    // (the breaker opens on it, and while open the rows wait, as for a failed send).
+    const { topics, breaker } = this.options;
+    const missing = topics
+      ? await breaker.run(() => topics.missing(claimed.map((e) => e.topic)))
+      : new Set<string>();
     if (missing.size === 0) return this.send(claimed);
     // Rows for a topic that does not exist are rejected here; later rows of their keys wait.
     const refused: BatchResult['rejected'] = [];
