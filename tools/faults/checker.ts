@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type EachMessagePayload } from 'kafkajs';
 import { Client as MinioClient } from 'minio';
 import { Client as PgClient } from 'pg';
 
@@ -104,8 +104,16 @@ interface TopicRecord {
   headers: Record<string, string>;
 }
 
-/** Every record of the namespace's retry and DLQ topics, read from the start by a plain client. */
-async function readSideTopics(sources: CheckSources): Promise<TopicRecord[]> {
+/**
+ * Reads every record of `topics` from the start with a fresh group of a plain kafkajs client,
+ * handing each to `onMessage`; resolves once the count the admin client gave is reached.
+ */
+async function readAll(
+  sources: CheckSources,
+  topics: readonly string[],
+  onMessage: (payload: EachMessagePayload) => void,
+  timeoutMs = 120_000,
+): Promise<void> {
   const kafka = new Kafka({
     clientId: 'faults-checker',
     brokers: sources.brokers,
@@ -113,48 +121,75 @@ async function readSideTopics(sources: CheckSources): Promise<TopicRecord[]> {
   });
   const admin = kafka.admin();
   await admin.connect();
-  const topics = (await admin.listTopics()).filter(
-    (t) => t.startsWith(`${sources.namespace}.`) && (t.endsWith('.retry') || t.endsWith('.dlq')),
-  );
-  const ends = new Map<string, number>();
   let total = 0;
-  for (const topic of topics) {
-    for (const p of await admin.fetchTopicOffsets(topic)) {
-      const n = Number(p.high) - Number(p.low);
-      ends.set(`${topic}/${p.partition}`, Number(p.high));
-      total += n;
+  try {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
     }
+  } finally {
+    await admin.disconnect();
   }
-  await admin.disconnect();
-  const records: TopicRecord[] = [];
-  if (total === 0) return records;
+  if (total === 0) return;
   const consumer = kafka.consumer({
     groupId: `faults-checker-${Date.now()}-${Math.random().toString(16).slice(2)}`,
   });
   await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`checker: read ${records.length} of ${total} side-topic records in 120 s`)),
-      120_000,
-    );
-    consumer
-      .run({
-        eachMessage: async ({ topic, message }) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) {
-            if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-          }
-          records.push({ topic, value: message.value?.toString('utf8') ?? '', headers });
-          if (records.length >= total) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+  let seen = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `checker: read ${seen} of ${total} records of ${topics.join(', ')} in ${timeoutMs / 1000} s`,
+            ),
+          ),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          eachMessage: async (payload) => {
+            onMessage(payload);
+            if (++seen >= total) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** The namespace's topics that `keep` selects. */
+async function namespaceTopics(sources: CheckSources, keep: (topic: string) => boolean): Promise<string[]> {
+  const admin = new Kafka({
+    clientId: 'faults-checker',
+    brokers: sources.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).filter((t) => t.startsWith(`${sources.namespace}.`) && keep(t));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every record of the namespace's retry and DLQ topics. */
+async function readSideTopics(sources: CheckSources): Promise<TopicRecord[]> {
+  const topics = await namespaceTopics(sources, (t) => t.endsWith('.retry') || t.endsWith('.dlq'));
+  const records: TopicRecord[] = [];
+  await readAll(sources, topics, ({ topic, message }) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) {
+      if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+    }
+    records.push({ topic, value: message.value?.toString('utf8') ?? '', headers });
   });
-  await consumer.disconnect();
   return records;
 }
 
@@ -452,45 +487,12 @@ async function locate(
   topic: string,
   ids: Set<string>,
 ): Promise<Map<string, { partition: number; offset: number }>> {
-  const kafka = new Kafka({
-    clientId: 'faults-checker-locate',
-    brokers: sources.brokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(topic)).reduce(
-    (n, p) => n + Number(p.high) - Number(p.low),
-    0,
-  );
-  await admin.disconnect();
   const found = new Map<string, { partition: number; offset: number }>();
-  if (total === 0) return found;
-  const consumer = kafka.consumer({ groupId: `faults-checker-locate-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`checker: read ${seen} of ${total} records of ${topic} in 120 s`)),
-      120_000,
-    );
-    consumer
-      .run({
-        eachMessage: async ({ partition, message }) => {
-          seen++;
-          for (const id of idsIn(message.value?.toString() ?? '')) {
-            if (ids.has(id) && !found.has(id)) found.set(id, { partition, offset: Number(message.offset) });
-          }
-          if (seen >= total) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
+  await readAll(sources, [topic], ({ partition, message }) => {
+    for (const id of idsIn(message.value?.toString() ?? '')) {
+      if (ids.has(id) && !found.has(id)) found.set(id, { partition, offset: Number(message.offset) });
+    }
   });
-  await consumer.disconnect();
   return found;
 }
 
@@ -517,43 +519,18 @@ async function committedOffsets(
 /** The ids (`x-event-id` header) on the probe topic. */
 async function probeIds(sources: CheckSources): Promise<Set<string>> {
   const topic = `${sources.namespace}.fleet.faults.probe.1`;
-  const kafka = new Kafka({
-    clientId: 'faults-checker-probe',
-    brokers: sources.brokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = (await admin.listTopics()).includes(topic) ? await admin.fetchTopicOffsets(topic) : [];
-  await admin.disconnect();
-  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   const ids = new Set<string>();
-  if (total === 0) return ids;
-  const consumer = kafka.consumer({ groupId: `faults-checker-probe-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`checker: read ${seen} of ${total} probe records in 60 s`)),
-      60_000,
-    );
-    consumer
-      .run({
-        eachMessage: async ({ message }) => {
-          seen++;
-          const id = message.headers?.['x-event-id'];
-          if (id) ids.add(id.toString());
-          for (const found of idsIn(message.value?.toString() ?? '')) ids.add(found);
-          if (seen >= total) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
+  const topics = await namespaceTopics(sources, (t) => t === topic);
+  await readAll(
+    sources,
+    topics,
+    ({ message }) => {
+      const id = message.headers?.['x-event-id'];
+      if (id) ids.add(id.toString());
+      for (const found of idsIn(message.value?.toString() ?? '')) ids.add(found);
+    },
+    60_000,
+  );
   return ids;
 }
 
